@@ -1,0 +1,37 @@
+# DevForge: `make demo` runs the main job, `make test` runs every test. Both set themselves up.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: install demo up test lint typecheck unit bench redteam asyncapi clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/devforge up
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: install lint typecheck
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+bench: install
+	$(PY) -m bench.run
+
+asyncapi: install
+	$(VENV)/bin/devforge asyncapi --out docs/asyncapi.yaml
+
+clean:
+	rm -rf $(VENV) .devforge .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""Shared benchmark helpers: medians, machine facts, a throwaway stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def median(xs: list[float]) -> float:
+    return float(statistics.median(xs)) if xs else float("nan")
+
+
+def percentile(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    k = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
+    return s[k]
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "processor": platform.machine(),
+    }
+
+
+def commit() -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def devforge(
+    *args: str, home: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> str:
+    full_env = {**os.environ, "DEVFORGE_HOME": str(home), **(env or {})}
+    full_env.pop("DEVFORGE_NATS_URL", None)
+    full_env.pop("DEVFORGE_DATABASE_URL", None)
+    res = subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=ROOT,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"devforge {' '.join(args)} failed: {res.stderr.strip()[-500:]}")
+    return res.stdout
+
+
+@contextmanager
+def stack(
+    scale: dict[str, int] | None = None, home: Path | None = None
+) -> Iterator[dict[str, Any]]:
+    """A detached stack in a fresh (or given) home, stopped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="dfb-") as tmp:
+        h = home or Path(tmp)
+        args = ["up", "--detach"]
+        for k, v in (scale or {}).items():
+            args += ["--scale", f"{k}={v}"]
+        devforge(*args, home=h)
+        try:
+            yield json.loads((h / "stack.json").read_text()) | {"home": str(h)}
+        finally:
+            devforge("down", home=h)
+
+
+def timed(fn: Any) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0

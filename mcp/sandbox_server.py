@@ -1,0 +1,281 @@
+"""MCP server ``sandbox``: commands, tests and quality gates in one job's worktree, sandboxed.
+
+Run as a script over stdio: ``python mcp/sandbox_server.py`` with, in its environment,
+``DEVFORGE_WORKTREE``, ``DEVFORGE_TENANT``, ``DEVFORGE_JOB_ID``, ``DEVFORGE_GUARD_PUBLIC_KEY``,
+``DEVFORGE_DATABASE_URL`` and optionally ``DEVFORGE_SANDBOX_TIMEOUT`` (seconds, default 600),
+``DEVFORGE_SANDBOX_MEMORY_MB`` (default 4096), ``DEVFORGE_SEMGREP`` / ``DEVFORGE_SEMGREP_RULES``
+(see mcp/README.md).
+
+Every tool takes its own arguments plus ``decision`` (the guard's signed ``step.approved``) and is
+refused unless the decision covers exactly these arguments for this job; a step runs at most
+once. Every command runs through ``shared.sandbox.run_sandboxed`` (bubblewrap: no network, writes
+only in the worktree, ``.git`` read-only, clean environment, time and memory limits). A command
+that ran returns ``[exit code N, ...]`` and its output (redacted, bounded); a call that could not
+run returns a tool error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from shared.executor import (
+    Decision,
+    Executor,
+    GuardedServer,
+    PathRefused,
+    is_regular,
+    open_beneath,
+)
+from shared.sandbox import (
+    Result,
+    SandboxUnavailable,
+    detect_coverage_command,
+    detect_lint_command,
+    detect_test_command,
+    run_sandboxed,
+)
+
+MAX_COMMAND = 10_000
+GIT_TIMEOUT_S = 60.0
+MAX_UNTRACKED_FILE = 1024 * 1024
+MAX_UNTRACKED_TOTAL = 16 * 1024 * 1024
+MAX_FINDINGS = 200
+_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/~^@{}-]{0,199}$")
+GIT_DIFF = ["git", "--no-pager", "diff", "--no-ext-diff", "--no-textconv", "--no-color"]
+
+INSTRUCTIONS = (
+    "Runs commands, tests and quality gates in this job's worktree inside a sandbox without "
+    "network. Every call needs the guard's decision for exactly its arguments."
+)
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+def _check_ref(base: str | None) -> list[str]:
+    """The revision to diff against (HEAD by default), refused unless a plain ref name."""
+    if base is None:
+        return ["HEAD"]
+    if not _REF.match(base) or ".." in base.replace("...", ""):
+        raise ToolError("refused: base must be a plain branch, tag or commit name")
+    return [base]
+
+
+def build_server(
+    executor: Executor,
+    worktree: str | Path | None,
+    *,
+    timeout_s: float | None = None,
+    memory_mb: int | None = None,
+) -> GuardedServer:
+    """The sandbox server for one worktree (an unusable worktree refuses every call)."""
+    wt = Path(worktree) if worktree else None
+    if wt is None or not wt.is_absolute() or not wt.is_dir():
+        executor.problems.append("DEVFORGE_WORKTREE is not an absolute path to a directory")
+        wt = Path("/nonexistent")
+    root = wt.resolve()
+    limit_s = timeout_s if timeout_s is not None else _env_float("DEVFORGE_SANDBOX_TIMEOUT", 600)
+    mem = memory_mb or int(_env_float("DEVFORGE_SANDBOX_MEMORY_MB", 4096))
+    server = GuardedServer("devforge-sandbox", executor, instructions=INSTRUCTIONS)
+
+    async def run(
+        command: Sequence[str] | str,
+        *,
+        timeout: float | None = None,
+        ro_binds: Sequence[Path] = (),
+        env_extra: dict[str, str] | None = None,
+    ) -> Result:
+        try:
+            return await run_sandboxed(
+                command,
+                root,
+                timeout_s=min(timeout or limit_s, limit_s),
+                memory_mb=mem,
+                ro_binds=ro_binds,
+                env_extra=env_extra,
+            )
+        except SandboxUnavailable as exc:
+            raise ToolError(f"sandbox unavailable: {exc}") from None
+
+    async def git(args: list[str]) -> str:
+        result = await run(args, timeout=GIT_TIMEOUT_S)
+        if result.exit_code != 0 or result.timed_out:
+            raise ToolError(f"git failed: {result.render()[:500]}")
+        return result.output
+
+    @server.tool(structured_output=False)
+    async def run_command(command: str, decision: Decision) -> str:
+        """Run a bash command in the worktree (no network; writes only in the worktree)."""
+        if not command.strip() or len(command) > MAX_COMMAND or "\x00" in command:
+            raise ToolError(f"refused: the command must be 1-{MAX_COMMAND} characters")
+        return (await run(command)).render()
+
+    @server.tool(structured_output=False)
+    async def run_tests(decision: Decision) -> str:
+        """Run the repository's tests (pytest, or npm test when package.json has a test script)."""
+        cmd = detect_test_command(root)
+        if cmd is None:
+            raise ToolError("no test command found (no Python tests, no npm test script)")
+        return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+
+    @server.tool(structured_output=False)
+    async def run_coverage(decision: Decision, threshold: float | None = None) -> str:
+        """Run the tests with coverage; with a threshold (percent) the run fails below it."""
+        if threshold is not None and not 0 <= threshold <= 100:
+            raise ToolError("refused: threshold must be between 0 and 100")
+        cmd = detect_coverage_command(root, threshold)
+        if cmd is None:
+            raise ToolError("no coverage command found (no Python tests, no npm coverage script)")
+        if cmd[:3] == ["python", "-m", "pytest"] and importlib.util.find_spec("pytest_cov") is None:
+            raise ToolError("coverage unavailable: pytest-cov is not in the sandbox toolchain")
+        return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+
+    @server.tool(structured_output=False)
+    async def run_lint(decision: Decision) -> str:
+        """Run the repository's linter (ruff for Python, npm run lint when defined)."""
+        cmd = detect_lint_command(root)
+        if cmd is None:
+            raise ToolError("no linter found (not a Python project, no npm lint script)")
+        if cmd[0] == "ruff" and not (Path(sys.prefix) / "bin" / "ruff").exists():
+            raise ToolError("lint unavailable: ruff is not in the sandbox toolchain")
+        return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+
+    @server.tool(structured_output=False)
+    async def run_semgrep(decision: Decision) -> str:
+        """Run semgrep with the configured local rules (JSON report)."""
+        cmd, binds = _semgrep_command()
+        return (await run(cmd, ro_binds=binds)).render()
+
+    @server.tool(structured_output=False)
+    async def scan_secrets(decision: Decision, base: str | None = None) -> str:
+        """Scan the changes (git diff against HEAD, or base) and untracked files for secrets."""
+        from shared.policy.secrets import scan
+
+        diff = await git([*GIT_DIFF, "-U0", *_check_ref(base), "--"])
+        listed = await git(["git", "ls-files", "--others", "--exclude-standard", "-z"])
+        lines: list[str] = []
+        for path, numbers, text in _added_by_file(diff):
+            for f in scan(text):
+                lines.append(f"{path}:{numbers[f.line - 1]}: {f.kind} {f.redacted}")
+        total = 0
+        for path in [p for p in listed.split("\x00") if p]:
+            content = _read_untracked(root, path)
+            if content is None:
+                continue
+            total += len(content)
+            if total > MAX_UNTRACKED_TOTAL:
+                lines.append("[untracked files beyond 16 MiB were not scanned]")
+                break
+            for f in scan(content):
+                lines.append(f"{path}:{f.line}: {f.kind} {f.redacted} (untracked)")
+        if not lines:
+            return "no secrets found"
+        head = f"{len(lines)} possible secret(s) found"
+        return "\n".join([head, *lines[:MAX_FINDINGS]])
+
+    @server.tool(structured_output=False)
+    async def git_status(decision: Decision) -> str:
+        """git status of the worktree (short format with branch)."""
+        return await git(["git", "status", "--short", "--branch", "--untracked-files=all"])
+
+    @server.tool(structured_output=False)
+    async def git_diff(decision: Decision, base: str | None = None) -> str:
+        """git diff of the worktree against HEAD (or base), plus the list of untracked files."""
+        diff = await git([*GIT_DIFF, *_check_ref(base), "--"])
+        listed = await git(["git", "ls-files", "--others", "--exclude-standard"])
+        if listed.strip():
+            diff += "\n# untracked files (not in the diff):\n" + listed
+        return diff or "(no changes)"
+
+    return server
+
+
+def _semgrep_command() -> tuple[list[str], list[Path]]:
+    """(argv, read-only mounts) of the configured semgrep (its own virtualenv, local rules)."""
+    binary = os.environ.get("DEVFORGE_SEMGREP", "").strip()
+    rules = os.environ.get("DEVFORGE_SEMGREP_RULES", "").strip()
+    if not binary or not os.path.isabs(binary) or not os.access(binary, os.X_OK):
+        raise ToolError("semgrep is not configured (DEVFORGE_SEMGREP: absolute path)")
+    if not rules or not os.path.isabs(rules) or not os.path.isfile(rules):
+        raise ToolError("semgrep rules are not configured (DEVFORGE_SEMGREP_RULES: a file)")
+    binds = [Path(binary).resolve().parent.parent, Path(rules).resolve()]
+    cmd = [binary, "scan", "--config", rules, "--metrics=off", "--disable-version-check"]
+    return [*cmd, "--json", "--quiet", "."], binds
+
+
+def _added_by_file(diff: str) -> list[tuple[str, list[int], str]]:
+    """(path, new-file line numbers, added text) per file of a ``-U0`` unified diff."""
+    out: list[tuple[str, list[int], str]] = []
+    hunk = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+    path: str | None = None
+    numbers: list[int] = []
+    texts: list[str] = []
+    old_left = new_left = line_no = 0
+
+    def flush() -> None:
+        if path is not None and texts:
+            out.append((path, list(numbers), "\n".join(texts)))
+
+    for line in diff.splitlines():
+        if old_left or new_left:  # inside a hunk: counted lines, never headers
+            if line.startswith("+"):
+                numbers.append(line_no)
+                texts.append(line[1:])
+                line_no += 1
+                new_left -= 1
+            elif line.startswith("-"):
+                old_left -= 1
+            elif line.startswith(" "):
+                old_left, new_left, line_no = old_left - 1, new_left - 1, line_no + 1
+            continue
+        if line.startswith("diff --git "):
+            flush()
+            path, numbers, texts = None, [], []
+        elif line.startswith("+++ "):
+            target = line[4:].strip('"')
+            path = target[2:] if target.startswith("b/") else target
+        elif m := hunk.match(line):
+            old_left = int(m.group(1) or "1")
+            line_no = int(m.group(2))
+            new_left = int(m.group(3) or "1")
+    flush()
+    return out
+
+
+def _read_untracked(root: Path, rel: str) -> str | None:
+    try:
+        fd = open_beneath(root, rel, os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, PathRefused):
+        return None
+    try:
+        if not is_regular(fd):
+            return None
+        data = os.read(fd, MAX_UNTRACKED_FILE)
+    finally:
+        os.close(fd)
+    if b"\x00" in data[:8192]:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    executor = Executor.from_env()
+    server = build_server(executor, os.environ.get("DEVFORGE_WORKTREE"))
+    server.run("stdio")
+
+
+if __name__ == "__main__":
+    main()

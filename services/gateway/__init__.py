@@ -1,0 +1,1 @@
+"""The gateway: HTTP into messages, messages out as SSE; also hosts the projector and watchdog."""

@@ -1,0 +1,1 @@
+"""The safety guard: decides every ticket, plan and tool call; signs approvals; audits."""

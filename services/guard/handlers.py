@@ -1,0 +1,290 @@
+"""What the guard does with each message. Decisions come from the pure policy in
+``shared.policy``; this module reads messages, records decisions and publishes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.guard import audit
+from services.guard.state import GuardState
+from shared import approvals
+from shared.approvals import ApprovalError
+from shared.messages import (
+    ApprovalGranted,
+    ApprovalRefused,
+    FindingSummary,
+    JobFailed,
+    MintReply,
+    MintRequest,
+    PlanApproved,
+    PlanAwaitingApproval,
+    PlanDenied,
+    StepApproved,
+    StepAwaitingApproval,
+    StepDenied,
+    StepProposed,
+    TicketAccepted,
+    TicketPlanned,
+    TicketRejected,
+    TicketSubmitted,
+    decode,
+)
+from shared.policy.plans import assess_plan, assess_step_budget
+from shared.policy.secrets import redact, scan
+from shared.policy.tool_calls import BadToolArguments, assess_tool_call
+from shared.policy.verdict import Verdict, combine
+from shared.service import Context, Service
+
+STATE = GuardState()
+
+
+async def on_ticket_submitted(ctx: Context, msg: TicketSubmitted) -> None:
+    """Secret pre-flight: a ticket that carries a secret never reaches a model."""
+    findings = [FindingSummary(kind=f.kind, line=f.line) for f in scan(f"{msg.title}\n{msg.body}")]
+    if findings:
+        kinds = sorted({f.kind for f in findings})
+        reason = f"the ticket contains {len(findings)} secret(s): {', '.join(kinds)}"
+        rule_ids = [f"secrets.{k}" for k in kinds]
+        await audit.record(ctx, "ticket.preflight", "deny", rule_ids, reason)
+        await ctx.publish(TicketRejected(reason=reason, findings=findings))
+        return
+    await audit.record(ctx, "ticket.preflight", "allow", [], "no secrets in the ticket")
+    await ctx.publish(TicketAccepted())
+
+
+async def on_ticket_planned(ctx: Context, msg: TicketPlanned) -> None:
+    """Plan rules: migrations and dependency changes need a human, whatever the model says."""
+    v = assess_plan(msg.plan.tasks)
+    await audit.record(ctx, "plan", v.verdict, v.rule_ids, "; ".join(v.reasons))
+    if v.verdict == "allow":
+        await ctx.publish(PlanApproved())
+    elif v.verdict == "deny":
+        await ctx.publish(PlanDenied(rule_ids=v.rule_ids, reasons=v.reasons))
+    else:
+        assert ctx.job_id is not None
+        summary = f"plan: {len(msg.plan.tasks)} task(s): " + "; ".join(
+            f"{t.kind}: {t.title}" for t in msg.plan.tasks
+        )
+        async with ctx.pool.acquire() as conn:
+            request_id, expires = await approvals.open_request(
+                conn,
+                tenant=ctx.tenant,
+                job_id=ctx.job_id,
+                kind="plan",
+                timeout_s=ctx.service.settings.approval_timeout,
+                summary=redact(summary)[:2000],
+                rule_ids=v.rule_ids,
+            )
+        await ctx.publish(
+            PlanAwaitingApproval(
+                request_id=request_id, rule_ids=v.rule_ids, reasons=v.reasons, expires_at=expires
+            )
+        )
+
+
+async def _steps_so_far(ctx: Context, step_id: str) -> int:
+    """Steps of this job decided before, not counting this one (stable on redelivery)."""
+    n = await ctx.pool.fetchval(
+        "SELECT count(DISTINCT details->>'step_id') FROM audit_log WHERE tenant_id = $1 "
+        "AND job_id = $2 AND action = 'step' AND details->>'step_id' <> $3",
+        ctx.tenant,
+        ctx.job_id,
+        step_id,
+    )
+    return int(n or 0)
+
+
+def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
+    """The whole decision for one tool call: policy for the call, plus the job's step budget."""
+    try:
+        call = assess_tool_call(msg.tool, msg.arguments)
+    except BadToolArguments as exc:
+        call = Verdict(verdict="deny", rule_ids=["tool.bad_arguments"], reasons=[str(exc)])
+    return combine(call, assess_step_budget(steps_so_far, limit))
+
+
+async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
+    assert ctx.job_id is not None
+    settings = ctx.service.settings
+    v = decide_step(msg, await _steps_so_far(ctx, msg.step_id), settings.max_steps)
+    await audit.record(
+        ctx,
+        "step",
+        v.verdict,
+        v.rule_ids,
+        "; ".join(v.reasons),
+        details={"step_id": msg.step_id, "tool": msg.tool, "agent": msg.agent},
+    )
+    if v.verdict == "allow":
+        sig = STATE.signer(settings).sign(
+            ctx.tenant, ctx.job_id, msg.step_id, msg.tool, msg.arguments
+        )
+        await ctx.publish(
+            StepApproved(
+                step_id=msg.step_id,
+                tool=msg.tool,
+                args_sha256=sig.args_sha256,
+                signature=sig.signature,
+                key_id=sig.key_id,
+                rule_ids=v.rule_ids,
+            )
+        )
+    elif v.verdict == "deny":
+        await ctx.publish(
+            StepDenied(step_id=msg.step_id, tool=msg.tool, rule_ids=v.rule_ids, reasons=v.reasons)
+        )
+    else:
+        summary = redact(f"{msg.tool} {_brief(msg.arguments)}")[:500]
+        async with ctx.pool.acquire() as conn:
+            request_id, expires = await approvals.open_request(
+                conn,
+                tenant=ctx.tenant,
+                job_id=ctx.job_id,
+                kind="step",
+                step_id=msg.step_id,
+                tool=msg.tool,
+                arguments=msg.arguments,
+                timeout_s=settings.approval_timeout,
+                summary=summary,
+                rule_ids=v.rule_ids,
+            )
+        await ctx.publish(
+            StepAwaitingApproval(
+                step_id=msg.step_id,
+                request_id=request_id,
+                tool=msg.tool,
+                summary=summary,
+                rule_ids=v.rule_ids,
+                reasons=v.reasons,
+                expires_at=expires,
+            )
+        )
+
+
+def _brief(arguments: dict[str, Any]) -> str:
+    if "command" in arguments:
+        return str(arguments["command"])
+    if "path" in arguments:
+        return str(arguments["path"])
+    return ", ".join(sorted(arguments))
+
+
+async def on_approval(ctx: Context, msg: ApprovalGranted | ApprovalRefused) -> None:
+    """A token delivered by any client: verify it once, then release or refuse the action."""
+    assert ctx.job_id is not None
+    grant = isinstance(msg, ApprovalGranted)
+    reason = msg.reason if isinstance(msg, ApprovalRefused) else ""
+    try:
+        req = await approvals.consume(
+            ctx.pool,
+            tenant=ctx.tenant,
+            job_id=ctx.job_id,
+            request_id=msg.request_id,
+            token=msg.token,
+            grant=grant,
+            reason=reason,
+        )
+    except ApprovalError as exc:
+        await audit.record(
+            ctx,
+            "approval.token",
+            "deny",
+            ["approval.invalid_token"],
+            str(exc),
+            details={"request_id": msg.request_id},
+        )
+        return
+    who = f"{req.approver}{' (break-glass)' if req.break_glass else ''}"
+    await audit.record(
+        ctx,
+        f"approval.{'granted' if grant else 'refused'}",
+        "allow" if grant else "deny",
+        [],
+        f"{'granted' if grant else 'refused'} by {who}" + (f": {reason}" if reason else ""),
+        actor=req.approver or "unknown",
+        details={"request_id": req.request_id},
+    )
+    await release(ctx.service, ctx.tenant, ctx.job_id, req, grant, f"refused by {who}")
+
+
+async def release(
+    service: Service, tenant: str, job_id: str, req: approvals.Request, grant: bool, why: str
+) -> None:
+    """Publish the decision a resolved request stands for."""
+    assert service.bus is not None
+    bus = service.bus
+    if req.kind == "plan":
+        msg: Any = (
+            PlanApproved(request_id=req.request_id, approver=req.approver)
+            if grant
+            else PlanDenied(rule_ids=["approval.refused"], reasons=[why])
+        )
+        await bus.publish_job(tenant, job_id, msg)
+        return
+    assert req.step_id and req.tool is not None and req.arguments is not None
+    if grant:
+        sig = STATE.signer(service.settings).sign(
+            tenant, job_id, req.step_id, req.tool, req.arguments
+        )
+        msg = StepApproved(
+            step_id=req.step_id,
+            tool=req.tool,
+            args_sha256=sig.args_sha256,
+            signature=sig.signature,
+            key_id=sig.key_id,
+            request_id=req.request_id,
+        )
+    else:
+        msg = StepDenied(
+            step_id=req.step_id, tool=req.tool, rule_ids=["approval.refused"], reasons=[why]
+        )
+    await bus.publish_job(tenant, job_id, msg)
+
+
+async def mint(service: Service, data: bytes) -> dict[str, Any]:
+    """``devforge.rpc.guard.mint``: a one-time token for a pending request."""
+    assert service.pool is not None
+    req = decode(MintRequest, data)
+    try:
+        minted = await approvals.mint(
+            service.pool,
+            tenant=req.tenant,
+            request_id=req.request_id,
+            approver=req.approver,
+            minted_by=req.minted_by,
+            ttl_s=service.settings.approval_token_ttl,
+            break_glass=req.break_glass,
+        )
+    except ApprovalError as exc:
+        return MintReply(error=str(exc)).model_dump(mode="json")
+    await service.pool.execute(
+        "INSERT INTO audit_log (tenant_id, job_id, actor, action, verdict, reason, details) "
+        "SELECT tenant_id, job_id, $2, 'approval.minted', NULL, $3, $4::jsonb "
+        "FROM approvals WHERE request_id = $1",
+        req.request_id,
+        req.approver,
+        f"token minted by {req.minted_by}" + (" (break-glass)" if req.break_glass else ""),
+        {"request_id": req.request_id, "break_glass": req.break_glass},
+    )
+    return MintReply(
+        token=minted.token, job_id=minted.job_id, expires_at=minted.expires_at
+    ).model_dump(mode="json")
+
+
+async def expire_loop(service: Service) -> None:
+    """Deny every request that waited past ``DEVFORGE_APPROVAL_TIMEOUT`` and fail its job."""
+    import asyncio
+
+    assert service.pool is not None and service.bus is not None
+    while True:
+        try:
+            for req in await approvals.expire_due(service.pool):
+                await release(service, req.tenant_id, req.job_id, req, False, "approval timeout")
+                await service.bus.publish_job(
+                    req.tenant_id,
+                    req.job_id,
+                    JobFailed(reason="approval timeout", service="guard"),
+                )
+        except Exception as exc:  # the sweep must outlive a bad row or a bus hiccup
+            service.log.error("expire_failed", error=f"{type(exc).__name__}: {exc}")
+        await asyncio.sleep(min(5.0, service.settings.approval_timeout / 4))

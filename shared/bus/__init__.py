@@ -1,0 +1,1 @@
+"""Bus helpers: topology (streams and durables), connections, publishing and consuming."""

@@ -1,0 +1,103 @@
+"""Publishing on the bus: subjects from ``shared.subjects``, ``Nats-Msg-Id`` from identity."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import unquote, urlsplit
+
+import nats
+from nats.aio.client import Client
+from nats.js.api import PubAck
+
+from shared import subjects as s
+from shared.messages import DeadLetter, Message, TaskReady
+
+
+def identity_of(url: str) -> str | None:
+    """The NATS user in a URL (``nats://user:pass@host:port``), if any."""
+    user = urlsplit(url).username
+    return unquote(user) if user else None
+
+
+def inbox_for(url: str) -> str:
+    """The inbox prefix this identity may subscribe to (see ``shared.natsauth``)."""
+    from shared.natsauth import inbox_prefix
+
+    user = identity_of(url)
+    return inbox_prefix(user) if user else "_INBOX"
+
+
+def job_event_name(msg: Message) -> str:
+    """The subject suffix of a job message (``task.ready`` carries its role)."""
+    if isinstance(msg, TaskReady):
+        return f"task.ready.{msg.task.kind}"
+    return msg.EVENT
+
+
+def msg_id(tenant: str, scope: str, event: str, msg: Message) -> str:
+    """Deterministic ``Nats-Msg-Id``: the same logical message always gets the same id."""
+    return f"{tenant}.{scope}.{event}.{msg.identity()}"
+
+
+class Bus:
+    """A thin layer over one nats-py connection: typed publishes with dedupe ids."""
+
+    def __init__(self, nc: Client) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+
+    @classmethod
+    async def connect(cls, url: str, name: str = "devforge") -> Bus:
+        nc = await nats.connect(
+            url, name=name, max_reconnect_attempts=-1, inbox_prefix=inbox_for(url)
+        )
+        return cls(nc)
+
+    async def close(self) -> None:
+        await self.nc.drain()
+
+    async def publish_job(
+        self, tenant: str, job_id: str, msg: Message, *, msg_id_override: str | None = None
+    ) -> PubAck:
+        event = job_event_name(msg)
+        subject = s.job(tenant, job_id, event)
+        mid = msg_id_override or msg_id(tenant, job_id, event, msg)
+        return await self.js.publish(subject, msg.to_bytes(), headers={"Nats-Msg-Id": mid})
+
+    async def publish_tenant_created(self, tenant: str, msg: Message) -> PubAck:
+        mid = msg_id(tenant, "tenant", msg.EVENT, msg)
+        return await self.js.publish(
+            s.tenant_created(tenant), msg.to_bytes(), headers={"Nats-Msg-Id": mid}
+        )
+
+    async def publish_repo(self, tenant: str, repo_id: str, event: str, msg: Message) -> PubAck:
+        mid = msg_id(tenant, repo_id, msg.EVENT, msg)
+        return await self.js.publish(
+            s.repo(tenant, repo_id, event), msg.to_bytes(), headers={"Nats-Msg-Id": mid}
+        )
+
+    async def dead_letter(
+        self,
+        service: str,
+        subject: str,
+        payload: bytes,
+        reason: str,
+        *,
+        num_delivered: int = 1,
+        stream_seq: int | None = None,
+    ) -> PubAck:
+        try:
+            text, enc = payload.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, enc = base64.b64encode(payload).decode(), "base64"
+        letter = DeadLetter(
+            service=service,
+            subject=subject,
+            reason=reason,
+            payload=text,
+            payload_encoding=enc,  # type: ignore[arg-type]
+            num_delivered=num_delivered,
+            stream_seq=stream_seq,
+        )
+        headers = {"Nats-Msg-Id": f"dlq.{service}.{stream_seq}"} if stream_seq else None
+        return await self.js.publish(s.dlq(service), letter.to_bytes(), headers=headers)

@@ -1,0 +1,61 @@
+"""How CLI commands reach the stack: URLs from ``stack.json`` or from the environment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+
+from shared.bus.client import Bus
+from shared.db.pool import create_pool
+from shared.embedded.stack import Paths, StackError, read_stack
+from shared.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Conn:
+    bus: Bus
+    pool: asyncpg.Pool[Any]
+    settings: Settings
+
+
+def urls(settings: Settings) -> tuple[str, str]:
+    """(nats_url, database_url): the environment wins, else the running embedded stack."""
+    if settings.nats_url and settings.database_url:
+        return settings.nats_url, settings.database_url
+    info = read_stack(Paths(settings.home))
+    return settings.nats_url or info["nats_url"], settings.database_url or info["database_url"]
+
+
+@asynccontextmanager
+async def connect(settings: Settings | None = None) -> AsyncIterator[Conn]:
+    settings = settings or get_settings()
+    nats_url, db_url = urls(settings)
+    try:
+        bus = await Bus.connect(nats_url, name="devforge-cli")
+    except Exception as exc:
+        raise StackError(f"cannot reach NATS: {exc}") from None
+    try:
+        pool = await create_pool(db_url, max_size=2)
+    except Exception as exc:
+        await bus.close()
+        raise StackError(f"cannot reach PostgreSQL: {exc}") from None
+    try:
+        yield Conn(bus, pool, settings)
+    finally:
+        await pool.close()
+        await bus.close()
+
+
+def run(fn: Callable[[Conn], Awaitable[T]]) -> T:
+    async def _go() -> T:
+        async with connect() as conn:
+            return await fn(conn)
+
+    return asyncio.run(_go())

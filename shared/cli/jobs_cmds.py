@@ -1,0 +1,95 @@
+"""``devforge ticket submit`` and ``devforge jobs``: put work on the bus and read the result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared import registry
+from shared.cli.context import Conn, run
+from shared.ids import new_job_id
+from shared.messages import TicketSubmitted
+from shared.settings import get_settings
+
+ticket_app = typer.Typer(name="ticket", help="Submit tickets.", no_args_is_help=True)
+jobs_app = typer.Typer(name="jobs", help="List and inspect jobs.", no_args_is_help=True)
+out = Console()
+TenantOpt = typer.Option(None, "--tenant", help="tenant id (default: $DEVFORGE_TENANT)")
+
+
+@ticket_app.command("submit")
+def submit(
+    repo: str = typer.Option(..., "--repo", help="a registered repository name"),
+    title: str = typer.Option(..., "--title"),
+    body: str = typer.Option("", "--body"),
+    tenant: str = TenantOpt,
+    submitted_by: str = typer.Option("cli", "--as", help="who submits (recorded on the job)"),
+) -> None:
+    """Submit a ticket; prints the new job id."""
+    tenant = tenant or get_settings().tenant
+    msg = TicketSubmitted(repo=repo, title=title, body=body, submitted_by=submitted_by)
+
+    async def go(c: Conn) -> str:
+        await c.pool.fetchval("SELECT 1")
+        await registry.get_repo(c.pool, tenant, repo)  # a clear error if not registered
+        job_id = new_job_id()
+        await c.bus.publish_job(tenant, job_id, msg)
+        return job_id
+
+    typer.echo(run(go))
+
+
+@jobs_app.command("list")
+def jobs_list(
+    tenant: str = TenantOpt,
+    status: str = typer.Option(None, "--status"),
+    limit: int = typer.Option(20, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    tenant = tenant or get_settings().tenant
+
+    async def go(c: Conn) -> list[dict[str, Any]]:
+        rows = await c.pool.fetch(
+            "SELECT id, repo_id, title, status, failure_reason, created_at, updated_at "
+            "FROM jobs WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) "
+            "ORDER BY created_at DESC LIMIT $3",
+            tenant,
+            status,
+            limit,
+        )
+        return [dict(r) for r in rows]
+
+    rows = run(go)
+    if as_json:
+        typer.echo(json.dumps(rows, default=str))
+        return
+    table = Table("job", "repo", "status", "title", "updated")
+    for r in rows:
+        table.add_row(r["id"], r["repo_id"], r["status"], r["title"], str(r["updated_at"]))
+    out.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str, tenant: str = TenantOpt) -> None:
+    """A job's status and its event log (as JSON)."""
+    tenant = tenant or get_settings().tenant
+
+    async def go(c: Conn) -> dict[str, Any]:
+        job = await c.pool.fetchrow(
+            "SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2", job_id, tenant
+        )
+        if job is None:
+            raise LookupError(f"no job {job_id} for tenant {tenant}")
+        events = await c.pool.fetch(
+            "SELECT stream_seq, event, body, applied FROM job_events "
+            "WHERE tenant_id = $1 AND job_id = $2 ORDER BY stream_seq",
+            tenant,
+            job_id,
+        )
+        return {**dict(job), "events": [dict(e) for e in events]}
+
+    typer.echo(json.dumps(run(go), default=str, indent=2))

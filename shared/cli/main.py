@@ -1,0 +1,67 @@
+"""The ``devforge`` command. Services are started as processes by module name, never imported.
+
+Every failure a user can fix is one readable line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from shared.cli import approval_cmds, jobs_cmds, ops_cmds, registry_cmds, stack_cmds
+
+app = typer.Typer(
+    name="devforge",
+    help="DevForge: tickets to reviewed pull requests by a crew of AI agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("up")(stack_cmds.up)
+app.command("down")(stack_cmds.down)
+app.command("logs")(stack_cmds.logs)
+app.command("clean")(stack_cmds.clean)
+app.command("asyncapi")(ops_cmds.asyncapi_cmd)
+app.add_typer(registry_cmds.tenants_app)
+app.add_typer(registry_cmds.repos_app)
+app.add_typer(jobs_cmds.ticket_app)
+app.add_typer(jobs_cmds.jobs_app)
+app.add_typer(ops_cmds.dlq_app)
+app.add_typer(approval_cmds.approvals_app)
+app.command("approve")(approval_cmds.approve)
+app.command("refuse")(approval_cmds.refuse)
+
+
+def _optional_apps() -> None:
+    """Sub-apps whose modules may be absent while their issue is in progress."""
+    try:
+        from shared.cli.guard_cmds import guard_app, secrets_app
+
+        app.add_typer(guard_app)
+        app.add_typer(secrets_app)
+    except ImportError:
+        pass
+    try:
+        from shared.cli.nats_cmds import nats_app
+
+        app.add_typer(nats_app)
+    except ImportError:
+        pass
+
+
+_optional_apps()
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, RuntimeError, OSError)
+
+
+def main() -> None:
+    try:
+        app()
+    except USER_ERRORS as exc:
+        typer.echo(f"devforge: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""PostgreSQL access: connection pools (asyncpg) and schema migrations (alembic)."""

@@ -1,0 +1,1 @@
+"""The embedded stack: nats-server, PostgreSQL (pgserver) and every service on one machine."""

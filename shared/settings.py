@@ -1,0 +1,42 @@
+"""All configuration, from environment variables prefixed ``DEVFORGE_`` (listed in the README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEVFORGE_", extra="ignore")
+
+    home: Path = Field(default=Path(".devforge"), description="data directory of the stack")
+    nats_url: str | None = Field(default=None, description="external NATS; unset: embedded")
+    database_url: str | None = Field(
+        default=None, description="external PostgreSQL; unset: embedded"
+    )
+    tenant: str = Field(default="demo", description="default tenant of user commands")
+    log_level: str = Field(default="info", description="debug, info, warning or error")
+    max_deliver: int = Field(default=5, ge=1, description="deliveries before a dead letter")
+    ack_wait: float = Field(default=30.0, gt=0, description="seconds before redelivery")
+    retry_delay: float = Field(default=1.0, ge=0, description="first retry delay, seconds")
+    watchdog_deadline: float = Field(default=900.0, gt=0, description="silence that fails a job")
+    watchdog_interval: float = Field(default=15.0, gt=0, description="seconds between sweeps")
+    approval_timeout: float = Field(default=3600.0, gt=0, description="seconds an approval waits")
+    approval_token_ttl: float = Field(default=900.0, gt=0, description="seconds a token is valid")
+    max_steps: int = Field(default=200, ge=1, description="tool calls one job may make")
+    guard_key_file: Path | None = Field(default=None, description="guard's Ed25519 key file")
+    guard_public_key: str | None = Field(default=None, description="executors' trusted key(s)")
+    gateway_host: str = Field(default="127.0.0.1", description="gateway bind address")
+    gateway_port: int = Field(default=0, ge=0, description="gateway port; 0 picks a free one")
+    ready_timeout: float = Field(default=120.0, gt=0, description="seconds `up` waits for services")
+
+    def key_file(self) -> Path:
+        return self.guard_key_file or self.home / "keys" / "guard.ed25519"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,404 @@
+"""The MCP tool servers over the MCP protocol, with real PostgreSQL, real git and real bwrap:
+only a guard decision for exactly this call runs, a step runs at most once, and paths that lead
+out of the worktree are refused even when the guard signed them."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import asyncpg
+import pytest
+from mcp_types import CallToolResult, TextContent
+from nacl.signing import SigningKey
+
+from mcp import Client, StdioServerParameters
+from shared.decisions import Signer, Verifier
+from shared.executor import Executor, GuardedServer, PgExecutionStore
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+Decide = Callable[..., dict[str, str]]
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        f"devforge_mcp_{name}", ROOT / "mcp" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+fs_server = load("fs_server")
+sandbox_server = load("sandbox_server")
+
+
+def text(result: CallToolResult) -> str:
+    return "\n".join(b.text for b in result.content if isinstance(b, TextContent))
+
+
+def git(repo: Path, *args: str) -> None:
+    base = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
+    subprocess.run([*base, *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> Path:
+    wt = tmp_path / "wt"
+    (wt / "tests").mkdir(parents=True)
+    (wt / "calc.py").write_text("def add(a: int, b: int) -> int:\n    return a + b\n")
+    (wt / "tests" / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add() -> None:\n    assert add(2, 3) == 5\n"
+    )
+    (wt / "pyproject.toml").write_text("[tool.pytest.ini_options]\npythonpath = ['.']\n")
+    git(wt, "init", "-q", "-b", "main")
+    git(wt, "add", "-A")
+    git(wt, "commit", "-q", "-m", "init")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("keep me")
+    (wt / "out").symlink_to(outside)
+    (wt / "gitlink").symlink_to(".git")
+    return wt
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer(SigningKey.generate())
+
+
+@pytest.fixture
+def job() -> str:
+    return f"j{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+def decide(signer: Signer, tenant: str, job: str) -> Decide:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        tool: str,
+        args: dict[str, Any],
+        *,
+        step: str | None = None,
+        by: Signer | None = None,
+        **over: str,
+    ) -> dict[str, str]:
+        step = step or f"s{next(counter)}"
+        t, j = over.get("tenant", tenant), over.get("job_id", job)
+        sig = (by or signer).sign(t, j, step, tool, args)
+        return {
+            "tenant": t,
+            "job_id": j,
+            "step_id": step,
+            "signature": sig.signature,
+            "key_id": sig.key_id,
+            "args_sha256": sig.args_sha256,
+        }
+
+    return make
+
+
+@pytest.fixture
+async def executor(signer: Signer, tenant: str, job: str, pg_url: str) -> AsyncIterator[Executor]:
+    ex = Executor(
+        verifier=Verifier([signer.public_key]),
+        tenant=tenant,
+        job_id=job,
+        store=PgExecutionStore(pg_url),
+    )
+    yield ex
+    await ex.aclose()
+
+
+@pytest.fixture
+def fs(executor: Executor, worktree: Path) -> GuardedServer:
+    server: GuardedServer = fs_server.build_server(executor, worktree)
+    return server
+
+
+@pytest.fixture
+def sandbox(executor: Executor, worktree: Path) -> GuardedServer:
+    server: GuardedServer = sandbox_server.build_server(executor, worktree, timeout_s=60)
+    return server
+
+
+async def rows(pool: asyncpg.Pool[Any], tenant: str, job: str) -> dict[str, tuple[str, str]]:
+    found = await pool.fetch(
+        "SELECT step_id, tool, status FROM executions WHERE tenant_id = $1 AND job_id = $2",
+        tenant,
+        job,
+    )
+    return {r["step_id"]: (r["tool"], r["status"]) for r in found}
+
+
+async def call(client: Client, tool: str, args: dict[str, Any], decision: Any) -> CallToolResult:
+    payload = dict(args)
+    if decision is not None:
+        payload["decision"] = decision
+    return await client.call_tool(tool, payload)
+
+
+# --------------------------------------------------------------------------- fs server
+
+
+async def test_an_approved_write_runs_and_is_recorded(
+    fs: GuardedServer,
+    decide: Decide,
+    worktree: Path,
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    job: str,
+) -> None:
+    args = {"path": "pkg/new.py", "content": "X = 1\n"}
+    async with Client(fs) as client:
+        listed = {t.name for t in (await client.list_tools()).tools}
+        assert listed == {"read_file", "write_file", "list_dir", "delete_file", "search_files"}
+        result = await call(client, "write_file", args, decide("write_file", args, step="w1"))
+        assert not result.is_error, text(result)
+        read = await call(
+            client,
+            "read_file",
+            {"path": "pkg/new.py"},
+            decide("read_file", {"path": "pkg/new.py"}, step="r1"),
+        )
+        found = await call(
+            client,
+            "search_files",
+            {"pattern": "X ="},
+            decide("search_files", {"pattern": "X ="}, step="q1"),
+        )
+    assert (worktree / "pkg" / "new.py").read_text() == "X = 1\n"
+    assert text(read) == "X = 1\n"
+    assert text(found) == "pkg/new.py:1:X = 1"
+    assert await rows(pool, tenant, job) == {
+        "w1": ("write_file", "succeeded"),
+        "r1": ("read_file", "succeeded"),
+        "q1": ("search_files", "succeeded"),
+    }
+
+
+async def test_every_unapproved_call_is_refused_and_nothing_happens(
+    fs: GuardedServer,
+    decide: Decide,
+    worktree: Path,
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    job: str,
+) -> None:
+    args = {"path": "marker.txt", "content": "ran"}
+    good = decide("write_file", args, step="good")
+    stranger = Signer(SigningKey.generate())
+    attempts = {
+        "missing": None,
+        "malformed": {"tenant": tenant, "job_id": job},
+        "forged": dict(good, signature=good["signature"][:-6] + "AAAAA="),
+        "other key": decide("write_file", args, by=stranger),
+        "argument swap": decide("write_file", {"path": "marker.txt", "content": "benign"}),
+        "tool swap": decide("read_file", args),
+        "other job": decide("write_file", args, job_id="otherjob"),
+        "other tenant": decide("write_file", args, tenant="globex"),
+    }
+    async with Client(fs) as client:
+        for label, decision in attempts.items():
+            result = await call(client, "write_file", args, decision)
+            assert result.is_error, label
+            assert text(result).startswith("refused: "), (label, text(result))
+            assert "\n" not in text(result)
+    assert not (worktree / "marker.txt").exists()
+    assert await rows(pool, tenant, job) == {}
+
+
+async def test_a_replayed_step_is_refused(
+    fs: GuardedServer,
+    decide: Decide,
+    worktree: Path,
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    job: str,
+) -> None:
+    args = {"path": "marker.txt", "content": "ran"}
+    decision = decide("write_file", args, step="once")
+    async with Client(fs) as client:
+        assert not (await call(client, "write_file", args, decision)).is_error
+        (worktree / "marker.txt").unlink()
+        again = await call(client, "write_file", args, decision)
+    assert again.is_error and text(again) == "refused: step already executed"
+    assert not (worktree / "marker.txt").exists()
+    assert await rows(pool, tenant, job) == {"once": ("write_file", "succeeded")}
+
+
+async def test_escaping_paths_are_refused_even_when_signed(
+    fs: GuardedServer,
+    decide: Decide,
+    worktree: Path,
+    tmp_path: Path,
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    job: str,
+) -> None:
+    outside = tmp_path / "outside"
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("write_file", {"path": "../outside/x.txt", "content": "x"}),
+        ("write_file", {"path": str(outside / "x.txt"), "content": "x"}),
+        ("write_file", {"path": "out/x.txt", "content": "x"}),
+        ("write_file", {"path": "out/secret.txt", "content": "overwritten"}),
+        ("write_file", {"path": ".git/hooks/pre-commit", "content": "#!/bin/sh\n"}),
+        ("write_file", {"path": "gitlink/config", "content": "[core]\n"}),
+        ("write_file", {"path": "gitlink/hooks/post-checkout", "content": "#!/bin/sh\n"}),
+        ("read_file", {"path": "out/secret.txt"}),
+        ("read_file", {"path": "/etc/hostname"}),
+        ("list_dir", {"path": "out"}),
+        ("list_dir", {"path": ".."}),
+        ("delete_file", {"path": "out/secret.txt"}),
+        ("delete_file", {"path": ".git/HEAD"}),
+        ("search_files", {"pattern": "keep", "path": "out"}),
+    ]
+    async with Client(fs) as client:
+        for tool, args in calls:
+            result = await call(client, tool, args, decide(tool, args))
+            assert result.is_error, (tool, args, text(result))
+            assert "refused" in text(result), (tool, args, text(result))
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert (outside / "secret.txt").read_text() == "keep me"
+    assert not (worktree / ".git" / "hooks" / "pre-commit").exists()
+    assert not (worktree / ".git" / "hooks" / "post-checkout").exists()
+    assert "[core]" in (worktree / ".git" / "config").read_text()
+    assert (worktree / ".git" / "HEAD").exists()
+    recorded = await rows(pool, tenant, job)
+    assert len(recorded) == len(calls)  # each was claimed: the guard's approval is spent
+    assert {status for _, status in recorded.values()} == {"failed"}
+
+
+# --------------------------------------------------------------------------- sandbox server
+
+
+async def test_sandbox_runs_approved_commands_once_and_nothing_else(
+    sandbox: GuardedServer,
+    decide: Decide,
+    worktree: Path,
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    job: str,
+) -> None:
+    args = {"command": "echo ran > marker.txt; echo done"}
+    good = decide("run_command", args, step="c1")
+    async with Client(sandbox) as client:
+        for bad in (
+            None,
+            dict(good, signature=good["signature"][:-6] + "AAAAA="),
+            decide("run_command", args, by=Signer(SigningKey.generate())),
+            decide("run_command", {"command": "true"}),
+            decide("run_command", args, job_id="otherjob"),
+        ):
+            refused = await call(client, "run_command", args, bad)
+            assert refused.is_error and text(refused).startswith("refused: ")
+        assert not (worktree / "marker.txt").exists()
+        result = await call(client, "run_command", args, good)
+        assert not result.is_error and "exit code 0" in text(result) and "done" in text(result)
+        assert (worktree / "marker.txt").read_text() == "ran\n"
+        (worktree / "marker.txt").unlink()
+        replay = await call(client, "run_command", args, good)
+    assert text(replay) == "refused: step already executed"
+    assert not (worktree / "marker.txt").exists()
+    assert await rows(pool, tenant, job) == {"c1": ("run_command", "succeeded")}
+
+
+async def test_sandbox_gates_on_a_real_repo(
+    sandbox: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    key = "sk-proj-" + "Zq8vLm2Xr4Tn6Yp0Wc3Hb5Jd7Kf9Gs1Qa"
+    (worktree / "calc.py").write_text(
+        f'API_KEY = "{key}"\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n'
+    )
+    (worktree / "config.env").write_text(f"OPENAI_API_KEY={key}\n")
+    async with Client(sandbox) as client:
+
+        async def run(tool: str, **args: Any) -> CallToolResult:
+            return await call(client, tool, args, decide(tool, args))
+
+        tests = await run("run_tests")
+        status = await run("git_status")
+        diff = await run("git_diff")
+        found = await run("scan_secrets")
+        lint = await run("run_lint")
+        coverage = await run("run_coverage", threshold=50)
+        semgrep = await run("run_semgrep")
+        bad_base = await run("git_diff", base="--output=/tmp/x")
+    assert "exit code 0" in text(tests) and "1 passed" in text(tests), text(tests)
+    assert " M calc.py" in text(status) and "?? config.env" in text(status)
+    assert "+API_KEY" in text(diff) and "config.env" in text(diff)
+    assert "calc.py:1: openai" in text(found) and "config.env:1: openai" in text(found)
+    assert key not in text(diff) and "[REDACTED:" in text(diff)
+    assert key not in text(found)
+    assert "ruff check" in text(lint) and "exit code" in text(lint)
+    assert "--cov-fail-under=50" in text(coverage) and "exit code 0" in text(coverage)
+    assert "TOTAL" in text(coverage)
+    assert semgrep.is_error and "not configured" in text(semgrep)
+    assert bad_base.is_error and "refused" in text(bad_base)
+
+
+# --------------------------------------------------------------------------- over stdio
+
+
+def stdio(script: str, env: dict[str, str]) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable, args=[str(ROOT / "mcp" / script)], env=env, cwd=str(ROOT)
+    )
+
+
+async def test_servers_over_stdio(
+    signer: Signer,
+    decide: Decide,
+    worktree: Path,
+    tenant: str,
+    job: str,
+    pg_url: str,
+    pool: asyncpg.Pool[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DEVFORGE_WORKTREE": str(worktree),
+        "DEVFORGE_TENANT": tenant,
+        "DEVFORGE_JOB_ID": job,
+        "DEVFORGE_GUARD_PUBLIC_KEY": signer.public_key,
+        "DEVFORGE_DATABASE_URL": pg_url,
+        "OPENAI_API_KEY": "sk-test-server-env-secret",
+    }
+    args = {"path": "via_stdio.txt", "content": "hello"}
+    decision = decide("write_file", args, step="io1")
+    async with Client(stdio("fs_server.py", env)) as client:
+        first = await call(client, "write_file", args, decision)
+        replay = await call(client, "write_file", args, decision)
+    assert not first.is_error, text(first)
+    assert text(replay) == "refused: step already executed"
+    assert (worktree / "via_stdio.txt").read_text() == "hello"
+
+    cmd = {"command": "env; echo sandboxed > from_sandbox.txt"}
+    async with Client(stdio("sandbox_server.py", env)) as client:
+        ran = await call(client, "run_command", cmd, decide("run_command", cmd, step="io2"))
+    assert "exit code 0" in text(ran) and (worktree / "from_sandbox.txt").exists()
+    assert "sk-test-server-env-secret" not in text(ran) and "DEVFORGE" not in text(ran)
+
+    keyless = {k: v for k, v in env.items() if k != "DEVFORGE_GUARD_PUBLIC_KEY"}
+    args2 = {"path": "never.txt", "content": "x"}
+    async with Client(stdio("fs_server.py", keyless)) as client:
+        refused = await call(client, "write_file", args2, decide("write_file", args2))
+    assert refused.is_error and "no guard public key" in text(refused)
+    assert not (worktree / "never.txt").exists()
+    assert await rows(pool, tenant, job) == {
+        "io1": ("write_file", "succeeded"),
+        "io2": ("run_command", "succeeded"),
+    }

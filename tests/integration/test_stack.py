@@ -1,0 +1,111 @@
+"""`devforge up --detach` / `down` start and stop the whole embedded stack; a second `up` reuses
+the data directory, so jobs survive a restart (acceptance of the foundation issue)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def devforge(home: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEVFORGE_")}
+    env["DEVFORGE_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def ok(res: subprocess.CompletedProcess[str]) -> str:
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def _wait_status(home: Path, job: str, want: str, timeout: float = 30) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        res = devforge(home, "jobs", "show", job, "--tenant", "acme")
+        if res.returncode == 0:
+            data: dict[str, object] = json.loads(res.stdout)
+            if data["status"] == want:
+                return data
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job} not {want}: {res.stdout or res.stderr}")
+        time.sleep(0.3)
+
+
+def test_up_down_and_restart_keeps_jobs(tmp_path: Path) -> None:
+    home = Path(tempfile.mkdtemp(prefix="dft-home-"))  # outside pytest's 0700 tree (see conftest)
+    repo = tmp_path / "shop"
+    subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.email=a@b",
+            "-c",
+            "user.name=a",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "init",
+        ],
+        check=True,
+    )
+
+    ok(devforge(home, "up", "--detach", "--scale", "guard=2"))
+    info = json.loads((home / "stack.json").read_text())
+    assert stat.S_IMODE((home / "stack.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((home / "admin-token").stat().st_mode) == 0o600
+    assert info["nats_url"].startswith("nats://operator:")
+    with urllib.request.urlopen(info["gateway_url"] + "/readyz", timeout=5) as r:
+        assert json.loads(r.read())["ready"] is True
+    up = psutil.Process(int((home / "run" / "up.pid").read_text()))
+    guards = [p for p in up.children(recursive=True) if "services.guard" in p.cmdline()]
+    assert len(guards) == 2
+
+    ok(devforge(home, "tenants", "add", "acme"))
+    ok(devforge(home, "repos", "add", str(repo), "--tenant", "acme", "--name", "shop"))
+    repos = json.loads(ok(devforge(home, "repos", "list", "--tenant", "acme", "--json")))
+    assert repos[0]["default_branch"] == "trunk"
+    job = ok(
+        devforge(
+            home, "ticket", "submit", "--tenant", "acme", "--repo", "shop", "--title", "Add /health"
+        )
+    ).strip()
+    _wait_status(home, job, "accepted")
+
+    ok(devforge(home, "down"))
+    assert not (home / "stack.json").exists()
+    assert not any(g.is_running() for g in guards)
+    assert not up.is_running()
+
+    ok(devforge(home, "up", "--detach"))
+    try:
+        shown = _wait_status(home, job, "accepted")
+        assert [e["event"] for e in shown["events"]] == ["ticket.submitted", "ticket.accepted"]  # type: ignore[index]
+        bad = devforge(
+            home, "ticket", "submit", "--tenant", "acme", "--repo", "nope", "--title", "x"
+        )
+        assert bad.returncode == 1
+        assert bad.stderr.count("\n") == 1 and "repository 'nope' is not registered" in bad.stderr
+    finally:
+        ok(devforge(home, "down"))
