@@ -4,48 +4,27 @@ out of the worktree are refused even when the guard signed them."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import asyncpg
 import pytest
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult
 from nacl.signing import SigningKey
 
 from mcp import Client, StdioServerParameters
 from shared.decisions import Signer, Verifier
 from shared.executor import Executor, GuardedServer, PgExecutionStore
+from tests.support.mcp_servers import fs_server, sandbox_server, text
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
 
 Decide = Callable[..., dict[str, str]]
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"devforge_mcp_{name}", ROOT / "mcp" / f"{name}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fs_server = load("fs_server")
-sandbox_server = load("sandbox_server")
-
-
-def text(result: CallToolResult) -> str:
-    return "\n".join(b.text for b in result.content if isinstance(b, TextContent))
 
 
 def git(repo: Path, *args: str) -> None:

@@ -21,8 +21,6 @@ from shared.sandbox import (
     run_sandboxed,
 )
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
-
 
 def git_repo(path: Path, files: dict[str, str]) -> Path:
     path.mkdir(parents=True, exist_ok=True)

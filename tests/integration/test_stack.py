@@ -3,8 +3,10 @@ the data directory, so jobs survive a restart (acceptance of the foundation issu
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -16,7 +18,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from shared.embedded.stack import SERVICES
+
 pytestmark = pytest.mark.slow
+IDENTITY = {spec.name: spec.identity for spec in SERVICES}
 
 
 def devforge(home: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -78,6 +83,16 @@ def test_up_down_and_restart_keeps_jobs(tmp_path: Path) -> None:
     assert info["nats_url"].startswith("nats://operator:")
     with urllib.request.urlopen(info["gateway_url"] + "/readyz", timeout=5) as r:
         assert json.loads(r.read())["ready"] is True
+    # Every service connects as its own NATS identity (never the operator).
+    conf = configparser.RawConfigParser()
+    conf.read(home / "run" / "supervisord.conf")
+    for section in (x for x in conf.sections() if x.startswith("program:")):
+        env = dict(
+            kv.split("=", 1)
+            for kv in re.findall(r'(\w+="[^"]*")', conf.get(section, "environment"))
+        )
+        user = env["DEVFORGE_NATS_URL"].strip('"').split("//", 1)[1].split(":", 1)[0]
+        assert user == IDENTITY[section.removeprefix("program:")], (section, user)
     up = psutil.Process(int((home / "run" / "up.pid").read_text()))
     guards = [p for p in up.children(recursive=True) if "services.guard" in p.cmdline()]
     assert len(guards) == 2
