@@ -30,6 +30,9 @@ test: install lint typecheck
 bench: install
 	$(PY) -m bench.run
 
+redteam: install
+	$(PY) -m tests.redteam.run
+
 asyncapi: install
 	$(VENV)/bin/devforge asyncapi --out docs/asyncapi.yaml
 

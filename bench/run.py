@@ -23,6 +23,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 BENCHES: dict[str, tuple[str, str]] = {
     "stack": ("bench.stack_bench", "Stack start-up and idle memory"),
     "throughput": ("bench.throughput", "Service throughput, 1 and 2 instances"),
+    "guard": ("bench.guard_latency", "Guard decision latency"),
 }
 console = Console(stderr=True)
 

@@ -177,7 +177,7 @@ async def _why_not(
         return f"approval request {request_id} cannot be minted"
     if row["token_hash"] is None or row["token_hash"] != _hash(token):
         return "the token is not valid for this request"
-    if row["token_expires_at"] is None or row["token_expired"]:
+    if row["token_expired"] is None or row["token_expired"]:
         return "the token has expired"
     return "the token was already used"
 
