@@ -104,8 +104,9 @@ async def _guard_latency(bus: Bus, pool: Any, env: dict[str, str], n: int) -> li
     await add_tenant(pool, bus, tenant)
     home = Path(env["DEVFORGE_HOME"])
     procs = [
-        subprocess.Popen([sys.executable, "-m", "services.guard"], env=env,
-                         stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-m", "services.guard"], env=env, stderr=subprocess.DEVNULL
+        )
         for _ in range(n)
     ]
     try:
@@ -126,8 +127,12 @@ async def _guard_latency(bus: Bus, pool: Any, env: dict[str, str], n: int) -> li
         sub = await bus.nc.subscribe(s.job(tenant, job, "step.approved"), cb=cb)
         sent: dict[str, float] = {}
         for i in range(BUS_STEPS):
-            step = StepProposed(step_id=new_id(), agent="b", tool="run_command",
-                                arguments={"command": f"pytest -q -k t{i}"})  # fmt: skip
+            step = StepProposed(
+                step_id=new_id(),
+                agent="b",
+                tool="run_command",
+                arguments={"command": f"pytest -q -k t{i}"},
+            )
             sent[step.step_id] = time.perf_counter()
             await bus.publish_job(tenant, job, step)
             await asyncio.sleep(1 / BUS_RATE)

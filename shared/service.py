@@ -140,7 +140,13 @@ class Service:
         if handler is None:
             await raw.ack()
             return
-        if self.skip_terminal and parsed.job_id and is_terminal(await ctx.job_status()):
+        starts_job = event == "ticket.submitted"  # no job row can exist yet: skip the query
+        if (
+            self.skip_terminal
+            and parsed.job_id
+            and not starts_job
+            and is_terminal(await ctx.job_status())
+        ):
             ctx.log.info("skipped", why="job already ended")
             await raw.ack()
             return

@@ -9,7 +9,16 @@ import sys
 
 import typer
 
-from shared.cli import approval_cmds, jobs_cmds, ops_cmds, registry_cmds, stack_cmds
+from shared.cli import (
+    approval_cmds,
+    jobs_cmds,
+    model_cmds,
+    ops_cmds,
+    registry_cmds,
+    stack_cmds,
+)
+from shared.cli.guard_cmds import guard_app, secrets_app
+from shared.cli.nats_cmds import nats_app
 
 app = typer.Typer(
     name="devforge",
@@ -31,26 +40,11 @@ app.add_typer(ops_cmds.dlq_app)
 app.add_typer(approval_cmds.approvals_app)
 app.command("approve")(approval_cmds.approve)
 app.command("refuse")(approval_cmds.refuse)
+app.command("model-server")(model_cmds.model_server)
+app.add_typer(guard_app)
+app.add_typer(secrets_app)
+app.add_typer(nats_app)
 
-
-def _optional_apps() -> None:
-    """Sub-apps whose modules may be absent while their issue is in progress."""
-    try:
-        from shared.cli.guard_cmds import guard_app, secrets_app
-
-        app.add_typer(guard_app)
-        app.add_typer(secrets_app)
-    except ImportError:
-        pass
-    try:
-        from shared.cli.nats_cmds import nats_app
-
-        app.add_typer(nats_app)
-    except ImportError:
-        pass
-
-
-_optional_apps()
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, RuntimeError, OSError)
 

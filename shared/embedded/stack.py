@@ -37,8 +37,26 @@ SERVICES: tuple[ProcSpec, ...] = (
     ProcSpec("projector", "services.gateway.projector", "projector"),
     ProcSpec("watchdog", "services.gateway.watchdog", "watchdog"),
     ProcSpec("guard", "services.guard", "guard"),
+    ProcSpec("lead", "services.lead", "lead"),
+    ProcSpec("conductor", "services.engineers", "engineers", ("--conductor",)),
+    *(
+        ProcSpec(f"engineer-{r}", "services.engineers", "engineers", ("--role", r))
+        for r in ("backend", "frontend", "migration")
+    ),
+    ProcSpec("qa", "services.qa", "qa"),
+    ProcSpec("publisher", "services.publisher", "publisher"),
+)
+PASS_PREFIXES = (
+    "DEVFORGE_MODEL",
+    "DEVFORGE_SANDBOX_",
+    "DEVFORGE_SEMGREP",
+    "DEVFORGE_QA_",
+    "DEVFORGE_COVERAGE_",
+    "DEVFORGE_AGENT_",
+    "DEVFORGE_OPENAI_",
 )
 PASS_THROUGH = (
+    "OPENROUTER_API_KEY",
     "DEVFORGE_LOG_LEVEL",
     "DEVFORGE_MAX_DELIVER",
     "DEVFORGE_ACK_WAIT",
@@ -252,6 +270,7 @@ class Stack:
             "DEVFORGE_GUARD_PUBLIC_KEY": Signer.load_or_create(self.settings.key_file()).public_key,
         }
         env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+        env.update({k: v for k, v in os.environ.items() if k.startswith(PASS_PREFIXES)})
         return env
 
     def _start_services(

@@ -114,7 +114,9 @@ def _rpc_service(service: str) -> str:
 
 _ENGINEER_DURABLES = ("conductor", *(f"engineer-{r}" for r in s.ROLES))
 _STEP_EVENTS = _jobs("step.*")  # proposed, approved, denied, awaiting_approval, result
-_AGENT_READS = (*_STEP_EVENTS, *_jobs("model.turn", *STOP_EVENTS))
+# Agents and the publisher read a job's whole event log: they rebuild a job from it (the ticket,
+# the plan, recorded model turns and tool results) when they take it over after a crash.
+_AGENT_READS = tuple(s.JOBS_SUBJECTS)
 
 ROLES: dict[str, Role] = {
     r.name: r
@@ -156,7 +158,7 @@ ROLES: dict[str, Role] = {
             "publisher",
             durables=("publisher",),
             publishes=(*_jobs("pr.opened"), s.any_repo("pushed")),
-            reads=(*_filters("publisher"), *_jobs(*STOP_EVENTS)),
+            reads=(*_filters("publisher"), *_AGENT_READS),
         ),
         Role(
             "indexer",

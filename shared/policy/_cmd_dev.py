@@ -201,7 +201,7 @@ def h_pkg(ctx: Ctx, name: str, args: list[Word], io: IO) -> None:
     o = parse_opts(args, F({"-p", "--package", "-r", "--requirement", "-C", "--cwd", "--with"}))
     pos = [w.text for w in o.pos]
     verb = pos[0] if pos else ""
-    if name in ("uv", "pipx") and verb == "pip":
+    if (name in ("uv", "pipx") and verb == "pip") or (name == "go" and verb == "mod"):
         verb = pos[1] if len(pos) > 1 else ""
     if name in ("npx", "bunx", "pnpx"):
         ctx.na("command.npx", f"{name} may download and run a package")

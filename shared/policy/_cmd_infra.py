@@ -59,7 +59,8 @@ def h_infra(ctx: Ctx, name: str, args: list[Word], io: IO) -> None:
     verb = pos[0] if pos else ""
     destroy = change = False
     if name in ("terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf"):
-        destroy = verb == "destroy" or (verb in ("apply", "up") and o.has("-destroy", "--destroy"))
+        flagged = any(w.text in ("-destroy", "--destroy") for w in args)
+        destroy = verb == "destroy" or (verb in ("apply", "up") and flagged)
         change = verb in ("apply", "up", "import", "taint", "state", "force-unlock", "deploy")
     elif name in ("kubectl", "oc", "k"):
         res = {p.split("/")[0] for p in (pos[1].split(",") if len(pos) > 1 else [])}

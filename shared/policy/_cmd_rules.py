@@ -112,7 +112,7 @@ def h_rm(ctx: Ctx, name: str, args: list[Word], io: IO) -> None:
             ctx.deny("command.rm_critical", f"{name} -r on critical path {w.text!r}")
             continue
         info = classify(w.text, ctx.cwd, ctx.worktree)
-        if recursive and not w.opaque and (info.norm == "." or w.text in ("*", "./*")):
+        if recursive and not w.opaque and info.norm in (".", "*"):
             ctx.na("command.rm_worktree", f"{name} -r would empty the whole worktree")
         check_path(ctx, w, write=True, what=name)
 

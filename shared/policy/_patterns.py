@@ -105,13 +105,16 @@ def glob_match(pattern: str, path: str) -> bool:
             out.append("[^/]")
         elif c == "[" and "]" in pattern[i + 2 :]:
             j = pattern.index("]", i + 2)
-            body = pattern[i + 1 : j].replace("\\", "\\\\")
+            body = pattern[i + 1 : j].replace("\\", "\\\\").replace("[", "\\[")
             out.append("[" + ("^" + body[1:] if body[:1] in "!^" else body) + "]")
             i = j
         else:
             out.append(re.escape(c))
         i += 1
-    return re.fullmatch("".join(out), path) is not None
+    try:
+        return re.fullmatch("".join(out), path) is not None
+    except re.error:  # e.g. a reversed range [z-a]: bash treats it as no match either
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ _KNOWN_EXAMPLES = frozenset(
 _STRICT_PLACEHOLDER = re.compile(
     r"(?i)example|placeholder|your[_-]|<[^>]*>|\$\{|\{\{|x{6,}|(.)\1{7,}|redacted|dummy|fake"
 )
+_PEM_PLACEHOLDER = re.compile(r"(?i)example|placeholder|your[_-]|redacted|\.\.\.|<[^>]*>|x{8,}")
 _LOOSE_PLACEHOLDER = re.compile(
     r"(?i)example|dummy|sample|placeholder|change[_-]?me|your|^my[_-]|x{3,}|\*{3,}|<[^>]*>|\$\{|^\$|\{\{"
     r"|%\(|%s|redacted|fake|mock|test|todo|fixme|insert|replace[_-]?me|lorem|foo|bar|baz|\.\.\."
@@ -76,8 +77,9 @@ def _jwt_ok(v: str) -> bool:
 
 
 def _pem_ok(v: str) -> bool:
+    """Key bodies legitimately contain long runs (``AAAAAAAA`` in OpenSSH keys): no repeat rule."""
     body = re.sub(r"-----[A-Z0-9 ]+-----|\\n|\s", "", v)
-    return len(body) >= 40 and _strict_ok(body) and "..." not in body
+    return len(body) >= 40 and not _PEM_PLACEHOLDER.search(body)
 
 
 def _class_of(c: str) -> int:
@@ -117,7 +119,8 @@ class Detector:
     regex: re.Pattern[str]
     needles: tuple[str, ...] = ()  # literal triggers; empty = the regex scans the whole text
     valid: Validator = _strict_ok
-    back: int = 0  # how far before a trigger the match may start
+    back: int = 0  # how far before a trigger the match starts (at most, when not exact)
+    exact: bool = True  # the match starts exactly `back` characters before the trigger
     ci: bool = False  # the regex runs on an ASCII-lowercased copy
     generic: bool = False  # assignment-context detector: looks at the key name
 
@@ -130,9 +133,10 @@ def _tok(
     valid: Validator = _strict_ok,
     back: int = 0,
     tail: str = r"(?![A-Za-z0-9_\-])",
+    exact: bool = True,
 ) -> Detector:
     pattern = rf"(?<![A-Za-z0-9_\-])(?P<s>(?P<p>{prefix}){body}){tail}"
-    return Detector(kind, re.compile(pattern), needles, valid, back)
+    return Detector(kind, re.compile(pattern), needles, valid, back, exact)
 
 
 _ASSIGN_OP = r"""["']?[ \t]*(?::[ \t]*[a-z_][\w\[\], |.]*[ \t]*=|:=|=>|=(?!=)|:(?![:/]))[ \t]*"""
@@ -154,12 +158,13 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "private_key",
         re.compile(
-            r"(?s)(?P<s>(?P<p>-----BEGIN [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----).{0,20000}?"
-            r"(?:-----END [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----|\Z))"
+            r"(?s)(?P<s>(?P<p>-----BEGIN [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----)"
+            r"(?:(?!-----).){0,20000}(?:-----END [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----)?)"
         ),
         ("PRIVATE KEY",),
         _pem_ok,
         back=50,
+        exact=False,
     ),
     _tok(
         "aws_access_key_id",
@@ -226,6 +231,7 @@ DETECTORS: tuple[Detector, ...] = (
         r"\d+/[A-Za-z0-9_\-]{50,}",
         ("discord",),
         back=16,
+        exact=False,
     ),
     _tok(
         "stripe_secret_key",
@@ -268,7 +274,9 @@ DETECTORS: tuple[Detector, ...] = (
     _tok("digitalocean_token", "do[opr]_v1_", "[a-f0-9]{64}", ("doo_v1_", "dop_v1_", "dor_v1_")),
     _tok("databricks_token", "dapi", r"[a-f0-9]{32}(?:-\d)?", ("dapi",), _mixed),
     _tok("docker_hub_token", "dckr_pat_", r"[A-Za-z0-9_\-]{27,}", ("dckr_pat_",)),
-    _tok("telegram_bot_token", r"\d{8,10}:AA", r"[A-Za-z0-9_\-]{33}", (":AA",), back=10),
+    _tok(
+        "telegram_bot_token", r"\d{8,10}:AA", r"[A-Za-z0-9_\-]{33}", (":AA",), back=10, exact=False
+    ),
     _tok("groq_api_key", "gsk_", "[A-Za-z0-9]{52}", ("gsk_",)),
     _tok("xai_api_key", "xai-", "[A-Za-z0-9]{60,}", ("xai-",)),
     _tok("vault_token", r"hv[sb]\.", r"[A-Za-z0-9_\-]{24,}", ("hvs.", "hvb."), _mixed),
@@ -357,21 +365,21 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "high_entropy_string",
-        re.compile(r"=\s{0,3}[\"'](?P<s>[A-Za-z0-9+/=_\-.~]{20,200})[\"']"),
+        re.compile(r"=\s{0,3}[\"'](?P<s>[A-Za-z0-9+/=_\-.~]{20,200}+)[\"']"),
         (),
         _high_entropy_ok,
         generic=True,
     ),
     Detector(
         "high_entropy_string",
-        re.compile(r":\s{0,3}[\"'](?P<s>[A-Za-z0-9+/=_\-.~]{20,200})[\"']"),
+        re.compile(r":\s{0,3}[\"'](?P<s>[A-Za-z0-9+/=_\-.~]{20,200}+)[\"']"),
         (),
         _high_entropy_ok,
         generic=True,
     ),
     Detector(
         "high_entropy_string",
-        re.compile(r"(?m)=(?P<s2>[A-Za-z0-9+/=_\-.~]{20,200})[ \t]*$"),
+        re.compile(r"(?m)(?<=[A-Za-z0-9_])=(?P<s2>[A-Za-z0-9+/=_\-.~]{20,200}+)[ \t]*$"),
         (),
         _high_entropy_ok,
         generic=True,

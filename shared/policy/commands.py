@@ -37,7 +37,7 @@ from shared.policy.verdict import Verdict, from_hits
 __all__ = ["assess_command"]
 
 F = frozenset
-MAX_LEN = 100_000
+MAX_LEN = 16_384  # the sandbox MCP server refuses commands over 10,000 characters
 _WRAP_VALUES: dict[str, tuple[frozenset[str], int]] = {
     "sudo": (F({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U", "--user"}), 0),
     "doas": (F({"-u", "-C"}), 0),
@@ -86,7 +86,9 @@ _INJECT_ENV = re.compile(
     r"|PERL5OPT|PERL5LIB|RUBYOPT|PATH|IFS|SHELLOPTS|BASHOPTS|PS4)$"
 )
 _SAFE_PAGER = F({"", "cat", "less", "less -R", "more", "true", ":", "0", "1"})
-_FORK_BOMB = re.compile(r"(\S+)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
+_FORK_BOMB = re.compile(
+    r"(?<![^\s;&|(){}])([^\s;&|(){}]{1,64})\s*\(\s*\)\s*\{[^}]{0,200}\1\s*\|\s*\1\s*&"
+)
 _TIME_PREFIX = re.compile(r"^\s*time(?:\s+-p)?\s+")
 _ASSIGNERS = F({"export", "declare", "typeset", "local", "readonly"})
 

@@ -16,6 +16,7 @@ are ignored. Speed: every regex is compiled once and skipped unless a cheap lite
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -79,15 +80,15 @@ def _accept(det: Detector, m: re.Match[str], text: str) -> _Hit | None:
             if text[e : e + 1] in ("<", ">", "[", "{", "("):
                 return None
             op = text[m.end("k") : s]
-            eol = text.find("\n", e)
-            rest = text[e : eol if eol >= 0 else len(text)]
+            rest = text[e : e + 200].split("\n", 1)[0]
             if not (
                 re.fullmatch(r"[\"']?=", op)
                 or (re.fullmatch(r"[\"']?:[ \t]+", op) and not rest.strip())
             ):
                 return None
     elif det.generic:
-        line_start = text.rfind("\n", 0, m.start()) + 1
+        lo = max(0, m.start() - 200)
+        line_start = text.rfind("\n", lo, m.start()) + 1 or lo
         if group == "s2":
             if not ENV_LINE.fullmatch(text, line_start, m.start()):
                 return None
@@ -109,13 +110,15 @@ def _lower(text: str) -> str:
 
 def _matches(text: str) -> list[_Hit]:
     found: dict[tuple[int, int, int], _Hit] = {}
+    covered: dict[int, int] = {}  # detector rank -> end of its last match (skip triggers inside)
     n = len(text)
 
-    def run(det: Detector, hay: str, lo: int, hi: int) -> None:
-        for m in det.regex.finditer(hay, lo, hi):
-            hit = _accept(det, m, text)
-            if hit is not None:
-                found.setdefault((RANK[id(det)], hit.start, hit.end), hit)
+    def keep(det: Detector, m: re.Match[str]) -> None:
+        rank = RANK[id(det)]
+        covered[rank] = max(covered.get(rank, 0), m.end())
+        hit = _accept(det, m, text)
+        if hit is not None:
+            found.setdefault((rank, hit.start, hit.end), hit)
 
     for hay, triggers, by_needle in (
         (text, TRIGGERS, BY_NEEDLE),
@@ -125,27 +128,53 @@ def _matches(text: str) -> list[_Hit]:
             for tm in trig.finditer(hay):
                 pos = tm.start()
                 for det in by_needle[tm.group()]:
-                    span = 21000 if det.kind == "private_key" else 700
-                    run(det, hay, max(0, pos - det.back), min(n, pos + span))
+                    if pos < covered.get(RANK[id(det)], 0):
+                        continue
+                    hi = min(n, pos + (21000 if det.kind == "private_key" else 700))
+                    if det.exact:
+                        m = det.regex.match(hay, max(0, pos - det.back), hi)
+                        if m is not None:
+                            keep(det, m)
+                        continue
+                    for start in range(max(0, pos - det.back), pos + 1):
+                        m = det.regex.match(hay, start, hi)
+                        if m is not None:
+                            keep(det, m)
+                            break
     for det in FULL_SCAN:
-        run(det, text, 0, n)
+        for m in det.regex.finditer(text):
+            keep(det, m)
+    return _resolve(found)
+
+
+def _resolve(found: dict[tuple[int, int, int], _Hit]) -> list[_Hit]:
+    """Keep the best-ranked hit for every span; drop lower-ranked overlapping ones."""
+    starts: list[int] = []
     taken: list[_Hit] = []
     for key in sorted(found):
         hit = found[key]
-        if not any(hit.start < t.end and t.start < hit.end for t in taken):
-            taken.append(hit)
-    taken.sort(key=lambda h: h.start)
+        i = bisect.bisect_left(starts, hit.start)
+        if i > 0 and taken[i - 1].end > hit.start:
+            continue
+        if i < len(taken) and taken[i].start < hit.end:
+            continue
+        starts.insert(i, hit.start)
+        taken.insert(i, hit)
     return taken
 
 
 def scan(text: str) -> list[Finding]:
     """Find secrets in ``text``; positions are per line (1-based line, 0-based columns)."""
     findings: list[Finding] = []
+    line_no, counted, line_start = 1, 0, 0  # hits are sorted by start: walk lines once
     for h in _matches(text):
-        line_start = text.rfind("\n", 0, h.start) + 1
-        line_end = text.find("\n", h.start)
-        end = h.end if line_end < 0 or h.end <= line_end else line_end
-        line_no = text.count("\n", 0, h.start) + 1
+        newlines = text.count("\n", counted, h.start)
+        if newlines:
+            line_no += newlines
+            line_start = text.rfind("\n", counted, h.start) + 1
+        counted = h.start
+        line_end = text.find("\n", h.start, h.end)
+        end = h.end if line_end < 0 else line_end
         findings.append(
             Finding(
                 kind=h.kind,

@@ -26,7 +26,8 @@ class BadToolArguments(ValueError):
     """The arguments do not match the tool's schema."""
 
 
-_STR, _INT, _NUM, _STRS, _BOOL = "string", "integer", "number", "list of strings", "boolean"
+_STR, _INT, _NUM, _STRS = "a string", "an integer", "a number", "a list of strings"
+_BOOL = "a boolean"
 _GIT_REF = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/~^@{}+-]{0,199}")
 _FIXED = {"path": (_STR, False), "paths": (_STRS, False)}
 TOOLS: dict[str, dict[str, tuple[str, bool]] | None] = {
@@ -73,7 +74,7 @@ def _validate(tool: str, args: Mapping[str, object]) -> None:
                 raise BadToolArguments(f"{tool}: missing required argument {name!r} ({kind})")
         elif not _type_ok(args[name], kind):
             got = type(args[name]).__name__
-            raise BadToolArguments(f"{tool}: argument {name!r} must be a {kind}, got {got}")
+            raise BadToolArguments(f"{tool}: argument {name!r} must be {kind}, got {got}")
 
 
 def _path_verdict(

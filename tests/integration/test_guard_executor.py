@@ -46,10 +46,13 @@ def repo(tmp_path: Path) -> Path:
 
 def _decision(body: dict[str, Any], job: str) -> dict[str, str]:
     return {
-        "tenant": TENANT, "job_id": job, "step_id": body["step_id"],
-        "signature": body["signature"], "key_id": body["key_id"],
+        "tenant": TENANT,
+        "job_id": job,
+        "step_id": body["step_id"],
+        "signature": body["signature"],
+        "key_id": body["key_id"],
         "args_sha256": body["args_sha256"],
-    }  # fmt: skip
+    }
 
 
 async def _event(col: Any, suffix: str, step_id: str) -> dict[str, Any]:
@@ -95,12 +98,18 @@ async def test_allowed_denied_and_held_steps_at_the_executor(
 
 
 async def _scenario(client: Any, job: str, bus: Bus, nats_as: Any, pool: asyncpg.Pool[Any]) -> None:
-    tests = StepProposed(step_id=new_id(), agent="qa", tool="run_command",
-                         arguments={"command": "pytest -q"})  # fmt: skip
-    wipe = StepProposed(step_id=new_id(), agent="qa", tool="run_command",
-                        arguments={"command": "rm -fr /"})  # fmt: skip
-    push = StepProposed(step_id=new_id(), agent="backend", tool="run_command",
-                        arguments={"command": "git push --force origin main"})  # fmt: skip
+    tests = StepProposed(
+        step_id=new_id(), agent="qa", tool="run_command", arguments={"command": "pytest -q"}
+    )
+    wipe = StepProposed(
+        step_id=new_id(), agent="qa", tool="run_command", arguments={"command": "rm -fr /"}
+    )
+    push = StepProposed(
+        step_id=new_id(),
+        agent="backend",
+        tool="run_command",
+        arguments={"command": "git push --force origin main"},
+    )
     async with collecting(bus, s.job_events(TENANT, job)) as col:
         for step in (tests, wipe, push):
             await bus.publish_job(TENANT, job, step)
@@ -122,16 +131,23 @@ async def _scenario(client: Any, job: str, bus: Bus, nats_as: Any, pool: asyncpg
         waiting = await _event(col, ".step.awaiting_approval", push.step_id)
         early = await client.call_tool(
             "run_command",
-            {"command": "git push --force origin main",
-             "decision": {**_decision(approved, job), "step_id": push.step_id}},
-        )  # fmt: skip
+            {
+                "command": "git push --force origin main",
+                "decision": {**_decision(approved, job), "step_id": push.step_id},
+            },
+        )
         assert early.is_error
         reply = await bus.nc.request(
             s.GUARD_MINT,
-            MintRequest(tenant=TENANT, request_id=waiting["request_id"], approver="ops",
-                        minted_by="operator", break_glass=True).to_bytes(),
+            MintRequest(
+                tenant=TENANT,
+                request_id=waiting["request_id"],
+                approver="ops",
+                minted_by="operator",
+                break_glass=True,
+            ).to_bytes(),
             timeout=10,
-        )  # fmt: skip
+        )
         token = decode(MintReply, reply.data).token
         assert token
         url = nats_as(f"tenant-{TENANT}")

@@ -31,19 +31,32 @@ class World:
 
     async def mint(self, request: str, tenant: str | None = None, ttl: float = 60) -> str:
         m = await approvals.mint(
-            self.pool, tenant=tenant or self.tenant, request_id=request, approver="ann",
-            minted_by="gateway", ttl_s=ttl,
-        )  # fmt: skip
+            self.pool,
+            tenant=tenant or self.tenant,
+            request_id=request,
+            approver="ann",
+            minted_by="gateway",
+            ttl_s=ttl,
+        )
         return m.token
 
     async def use(
-        self, request: str, token: str, *, tenant: str | None = None, job: str | None = None,
+        self,
+        request: str,
+        token: str,
+        *,
+        tenant: str | None = None,
+        job: str | None = None,
         grant: bool = True,
-    ) -> approvals.Request:  # fmt: skip
+    ) -> approvals.Request:
         return await approvals.consume(
-            self.pool, tenant=tenant or self.tenant, job_id=job or self.job, request_id=request,
-            token=token, grant=grant,
-        )  # fmt: skip
+            self.pool,
+            tenant=tenant or self.tenant,
+            job_id=job or self.job,
+            request_id=request,
+            token=token,
+            grant=grant,
+        )
 
 
 async def _open(
@@ -51,11 +64,17 @@ async def _open(
 ) -> str:
     async with pool.acquire() as conn:
         rid, _ = await approvals.open_request(
-            conn, tenant=tenant, job_id=job, kind=kind, step_id=step, timeout_s=timeout,
+            conn,
+            tenant=tenant,
+            job_id=job,
+            kind=kind,
+            step_id=step,
+            timeout_s=timeout,
             tool="run_command" if step else None,
             arguments={"command": "git push origin main"} if step else None,
-            summary="x", rule_ids=["r"],
-        )  # fmt: skip
+            summary="x",
+            rule_ids=["r"],
+        )
     return rid
 
 
@@ -63,11 +82,14 @@ async def _open(
 async def world(pool: asyncpg.Pool[Any], tenant: str) -> World:
     job, other_job = new_job_id(), new_job_id()
     return World(
-        pool=pool, tenant=tenant, other_tenant=f"{tenant}-x", job=job,
+        pool=pool,
+        tenant=tenant,
+        other_tenant=f"{tenant}-x",
+        job=job,
         step_req=await _open(pool, tenant, job, "step", "s1"),
         plan_req=await _open(pool, tenant, job, "plan", None),
         other_job_req=await _open(pool, tenant, other_job, "step", "s1"),
-    )  # fmt: skip
+    )
 
 
 Case = Callable[[World], Awaitable[None]]
@@ -168,15 +190,25 @@ async def release_signs_the_stored_arguments(w: World) -> None:
     assert req.arguments is not None and req.tool and req.step_id
     sig = s.sign(w.tenant, w.job, req.step_id, req.tool, req.arguments)
     Verifier([s.public_key]).verify(
-        tenant=w.tenant, job_id=w.job, step_id=req.step_id, tool=req.tool,
-        arguments={"command": "git push origin main"}, signature=sig.signature,
-        signed_key_id=sig.key_id, signed_args_sha256=sig.args_sha256,
-    )  # fmt: skip
+        tenant=w.tenant,
+        job_id=w.job,
+        step_id=req.step_id,
+        tool=req.tool,
+        arguments={"command": "git push origin main"},
+        signature=sig.signature,
+        signed_key_id=sig.key_id,
+        signed_args_sha256=sig.args_sha256,
+    )
     Verifier([s.public_key]).verify(
-        tenant=w.tenant, job_id=w.job, step_id=req.step_id, tool=req.tool,
-        arguments={"command": "git push --force origin main"}, signature=sig.signature,
-        signed_key_id=sig.key_id, signed_args_sha256=sig.args_sha256,
-    )  # fmt: skip
+        tenant=w.tenant,
+        job_id=w.job,
+        step_id=req.step_id,
+        tool=req.tool,
+        arguments={"command": "git push --force origin main"},
+        signature=sig.signature,
+        signed_key_id=sig.key_id,
+        signed_args_sha256=sig.args_sha256,
+    )
 
 
 # (case, the refusal it must end in; None: it must succeed)

@@ -192,7 +192,8 @@ def test_ephemeral_consumers_only_on_readable_subjects() -> None:
     create = f"{JS_API}.CONSUMER.CREATE.{s.JOBS_STREAM}.n1."
     assert _allows(lead, create + s.job("acme", JOB, "step.approved"))
     assert _allows(lead, create + s.job("acme", JOB, "step.approved").rsplit(".", 1)[0] + ".*")
-    assert not _allows(lead, create + s.job_events("acme", JOB))
+    assert _allows(lead, create + s.job_events("acme", JOB))  # rebuilds the job from its log
+    assert not _allows(service_permissions("indexer"), create + s.job_events("acme", JOB))
     gateway = service_permissions("gateway")
     assert _allows(gateway, create + s.job_events("beta", JOB))
     assert not _allows(gateway, f"{JS_API}.CONSUMER.CREATE.{s.DLQ_STREAM}.n1.devforge.dlq.*")

@@ -99,6 +99,7 @@ CREATE TABLE audit_log (
     rule_ids  text[] NOT NULL DEFAULT '{}',
     reason    text NOT NULL DEFAULT '',
     details   jsonb NOT NULL DEFAULT '{}'::jsonb,
+    msg_key   text UNIQUE,
     at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX audit_log_tenant ON audit_log (tenant_id, at DESC);
@@ -139,7 +140,9 @@ CREATE TABLE pull_requests (
     title      text NOT NULL,
     body       text NOT NULL,
     state      text NOT NULL DEFAULT 'open',
-    created_at timestamptz NOT NULL DEFAULT now()
+    head       text NOT NULL DEFAULT '',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (tenant_id, repo_id, number)
 );
 
 CREATE TABLE processed_messages (

@@ -1,0 +1,1 @@
+"""The engineers: the conductor (sequences the plan) and one consumer per role."""

@@ -1,0 +1,41 @@
+"""One engineer role at work: run the agent on the task in the job's worktree, commit, push
+the job branch to the workspace remote, report ``task.done``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared import workspace
+from shared.crew import jobwork, prompts
+from shared.crew.agent import run_agent
+from shared.messages import TaskDone, TaskReady, TaskStarted
+from shared.service import Context
+
+
+async def on_task_ready(ctx: Context, msg: TaskReady) -> None:
+    task = msg.task
+    if task.kind == "qa":
+        await ctx.fail_job("a task of kind qa reached an engineer (QA folds those into its gates)")
+        return
+    role = task.kind
+    await ctx.publish(TaskStarted(task_id=task.id, role=role, round=msg.round))
+    work = await jobwork.load(ctx)
+    summary = await run_agent(
+        ctx,
+        work,
+        role=role,
+        run_key=f"{role}-{task.id}-r{msg.round}",
+        instructions=prompts.engineer(role),
+        input_text=prompts.task_text(work.ticket, task.model_dump()),
+        task_id=task.id,
+        round=msg.round,
+    )
+    commit = await asyncio.to_thread(
+        workspace.commit_and_push, work.workdir, work.job_id, f"{role}: {task.title}"
+    )
+    commit = commit or await asyncio.to_thread(workspace.head, work.workdir)
+    await ctx.publish(
+        TaskDone(
+            task_id=task.id, role=role, round=msg.round, commit=commit, summary=str(summary)[:2000]
+        )
+    )

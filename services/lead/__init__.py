@@ -1,0 +1,1 @@
+"""The engineering lead: ticket + code context -> a validated TaskPlan."""

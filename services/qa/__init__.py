@@ -1,0 +1,1 @@
+"""QA: runs the quality gates on the job branch and decides from the tools' outputs."""

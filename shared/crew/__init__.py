@@ -1,0 +1,1 @@
+"""The crew's shared runtime: guarded tool calls, MCP sessions, agent runs, replay on resume."""

@@ -1,0 +1,180 @@
+"""An agent run: the Agents SDK driving one role's model through the DevForge provider, with
+every tool call going through the guard (``ToolGateway``) to the MCP servers.
+
+Model turns are published as ``model.turn`` (redacted); a run that takes a job over after a
+crash is given the recorded turns (no model call) and the recorded tool results (no tool run),
+then continues live.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from agents import Agent, AgentOutputSchema, FunctionTool, ModelSettings, RunConfig, Runner, Tool
+from agents.exceptions import AgentsException
+
+from shared.crew import jobwork
+from shared.crew.steps import StepWatcher, ToolGateway
+from shared.crew.toolbox import MIGRATION_DIRS, Toolbox, open_toolbox
+from shared.messages import ModelTurn
+from shared.models import DevForgeModelProvider, ModelsUnavailableError, TurnRecord
+from shared.policy.secrets import redact
+from shared.service import Context
+
+Call = Callable[[str, dict[str, Any]], Awaitable[tuple[bool, str]]]
+
+
+class AgentFailed(RuntimeError):
+    """The agent could not finish (model unavailable, turn limit, malformed behaviour)."""
+
+
+def redact_obj(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_obj(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_obj(v) for k, v in value.items()}
+    return value
+
+
+@asynccontextmanager
+async def _gateway(
+    ctx: Context, work: jobwork.JobWork, role: str, run_key: str, task_id: str | None
+) -> AsyncIterator[tuple[ToolGateway, Toolbox]]:
+    settings = ctx.service.settings
+    if not settings.guard_public_key or not settings.database_url:
+        raise AgentFailed("DEVFORGE_GUARD_PUBLIC_KEY and DEVFORGE_DATABASE_URL are required")
+    watcher = StepWatcher()
+    await watcher.start(ctx.bus, ctx.tenant, work.job_id)
+    try:
+        async with open_toolbox(
+            role,
+            work.workdir,
+            tenant=ctx.tenant,
+            job_id=work.job_id,
+            guard_public_key=settings.guard_public_key,
+            database_url=settings.database_url,
+        ) as toolbox:
+            gateway = ToolGateway(
+                bus=ctx.bus,
+                tenant=ctx.tenant,
+                job_id=work.job_id,
+                agent=role,
+                run_key=run_key,
+                watcher=watcher,
+                execute=toolbox.execute,
+                task_id=task_id,
+                decision_timeout=settings.approval_timeout + 60,
+            )
+            yield gateway, toolbox
+    finally:
+        await watcher.stop()
+
+
+@asynccontextmanager
+async def guarded_tools(
+    ctx: Context, work: jobwork.JobWork, *, role: str, run_key: str
+) -> AsyncIterator[Call]:
+    """Tool calls without a model (QA's gates): ``await call(tool, args) -> (ok, output)``."""
+    async with _gateway(ctx, work, role, run_key, None) as (gateway, _):
+        yield gateway.run
+
+
+def _function_tools(toolbox: Toolbox, gateway: ToolGateway, role: str) -> list[Tool]:
+    tools: list[Tool] = []
+    for spec in toolbox.specs.values():
+
+        async def invoke(_: Any, raw: str, name: str = spec.name) -> str:
+            try:
+                args = json.loads(raw or "{}")
+            except ValueError as exc:
+                return f"error: the arguments are not valid JSON ({exc}); call the tool again"
+            if not isinstance(args, dict):
+                return "error: the arguments must be a JSON object"
+            if role == "migration" and name == "write_file":
+                path = str(args.get("path", ""))
+                if not path.startswith(MIGRATION_DIRS):
+                    return f"error: the migration engineer writes only under {MIGRATION_DIRS}"
+            return await gateway.call(name, args)
+
+        tools.append(
+            FunctionTool(
+                name=spec.name,
+                description=spec.description,
+                params_json_schema=spec.schema,
+                on_invoke_tool=invoke,
+                strict_json_schema=False,
+            )
+        )
+    return tools
+
+
+async def run_agent(
+    ctx: Context,
+    work: jobwork.JobWork,
+    *,
+    role: str,
+    run_key: str,
+    instructions: str,
+    input_text: str,
+    output_type: type[Any] | None = None,
+    task_id: str | None = None,
+    round: int = 1,
+) -> Any:
+    """Run one agent to its final output; raise AgentFailed with a readable reason."""
+    recorded = sorted(
+        (
+            e.body
+            for e in work.entries
+            if e.event == "model.turn" and e.body.get("agent") == run_key
+        ),
+        key=lambda b: int(b.get("turn", 0)),
+    )
+
+    async def on_turn(rec: TurnRecord) -> None:
+        await ctx.publish(
+            ModelTurn(
+                agent=run_key,
+                turn=rec.turn,
+                model=rec.model,
+                task_id=task_id,
+                round=round,
+                request=redact_obj(rec.messages[-2:]),
+                response=redact_obj(rec.to_turn()),
+            )
+        )
+
+    async with _gateway(ctx, work, role, run_key, task_id) as (gateway, toolbox):
+        provider = DevForgeModelProvider(
+            run_key,
+            role,
+            on_turn=on_turn,
+            replayed=[b["response"] for b in recorded],
+            transcript=ctx.service.settings.model_transcript,
+        )
+        agent: Agent[Any] = Agent(
+            name=role,
+            instructions=instructions,
+            tools=_function_tools(toolbox, gateway, role),
+            output_type=(
+                AgentOutputSchema(output_type, strict_json_schema=False) if output_type else None
+            ),
+            model_settings=ModelSettings(parallel_tool_calls=False),
+        )
+        try:
+            async with provider:
+                result = await Runner.run(
+                    agent,
+                    input_text,
+                    max_turns=ctx.service.settings.agent_max_turns,
+                    run_config=RunConfig(model_provider=provider, tracing_disabled=True),
+                )
+        except ModelsUnavailableError as exc:
+            raise AgentFailed(f"{role}: no model answered: {exc}") from None
+        except AgentsException as exc:
+            raise AgentFailed(f"{role}: {type(exc).__name__}: {exc}") from None
+    return result.final_output

@@ -1,0 +1,129 @@
+"""The MCP servers of one agent run (spawned over stdio, one process each) and the tools each
+role may use. Agents reach the servers over the MCP protocol only, never by importing them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcp_types import TextContent
+
+import shared
+from mcp import Client, StdioServerParameters
+
+MCP_DIR = Path(shared.__file__).resolve().parents[1] / "mcp"
+FS_TOOLS = ("read_file", "write_file", "list_dir", "delete_file", "search_files")
+SANDBOX_TOOLS = (
+    "run_command",
+    "run_tests",
+    "run_coverage",
+    "run_lint",
+    "run_semgrep",
+    "scan_secrets",
+    "git_status",
+    "git_diff",
+)
+READ_ONLY = ("read_file", "list_dir", "search_files")
+ROLE_TOOLS: dict[str, tuple[str, ...]] = {
+    "lead": READ_ONLY,
+    "backend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
+    "frontend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
+    # The migration engineer writes migration files and never applies them: no commands at all.
+    "migration": (*READ_ONLY, "write_file"),
+    "qa": ("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets", "git_diff"),
+}
+MIGRATION_DIRS = ("migrations/", "alembic/", "db/migrations/", "migrate/", "sql/")
+# What the servers may see of the service's environment: nothing secret.
+PASSED_ENV = (
+    "PATH",
+    "LANG",
+    "DEVFORGE_SANDBOX_TIMEOUT",
+    "DEVFORGE_SANDBOX_MEMORY_MB",
+    "DEVFORGE_SANDBOX_TOOLCHAIN",
+    "DEVFORGE_SEMGREP",
+    "DEVFORGE_SEMGREP_RULES",
+)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    schema: dict[str, Any]  # JSON schema of the arguments, without the guard's ``decision``
+
+
+def _server_env(
+    worktree: Path, tenant: str, job_id: str, guard_public_key: str, database_url: str
+) -> dict[str, str]:
+    env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    env.update(
+        {
+            "DEVFORGE_WORKTREE": str(worktree),
+            "DEVFORGE_TENANT": tenant,
+            "DEVFORGE_JOB_ID": job_id,
+            "DEVFORGE_GUARD_PUBLIC_KEY": guard_public_key,
+            "DEVFORGE_DATABASE_URL": database_url,
+        }
+    )
+    return env
+
+
+class Toolbox:
+    """Open MCP clients for one job's worktree, with the tool list of one role."""
+
+    def __init__(self, clients: dict[str, Client], specs: dict[str, ToolSpec]) -> None:
+        self._clients = clients
+        self.specs = specs
+
+    async def execute(
+        self, tool: str, arguments: dict[str, Any], decision: dict[str, str]
+    ) -> tuple[bool, str]:
+        client = self._clients.get(tool)
+        if client is None:
+            return False, f"unknown tool {tool!r}"
+        result = await client.call_tool(tool, {**arguments, "decision": decision})
+        text = "\n".join(b.text for b in result.content if isinstance(b, TextContent))
+        return not result.is_error, text
+
+
+@asynccontextmanager
+async def open_toolbox(
+    role: str,
+    worktree: Path,
+    *,
+    tenant: str,
+    job_id: str,
+    guard_public_key: str,
+    database_url: str,
+) -> AsyncIterator[Toolbox]:
+    wanted = ROLE_TOOLS[role]
+    env = _server_env(worktree, tenant, job_id, guard_public_key, database_url)
+    servers = {"fs_server.py": FS_TOOLS, "sandbox_server.py": SANDBOX_TOOLS}
+    async with AsyncExitStack() as stack:
+        clients: dict[str, Client] = {}
+        specs: dict[str, ToolSpec] = {}
+        for script, tools in servers.items():
+            if not set(tools) & set(wanted):
+                continue
+            params = StdioServerParameters(
+                command=sys.executable,
+                args=[str(MCP_DIR / script)],
+                env=env,
+                cwd=str(MCP_DIR.parent),
+            )
+            client = await stack.enter_async_context(Client(params))
+            for t in (await client.list_tools()).tools:
+                if t.name in wanted:
+                    schema = dict(t.input_schema)
+                    props = dict(schema.get("properties", {}))
+                    props.pop("decision", None)
+                    schema["properties"] = props
+                    schema["required"] = [r for r in schema.get("required", []) if r != "decision"]
+                    specs[t.name] = ToolSpec(t.name, t.description or t.name, schema)
+                    clients[t.name] = client
+        yield Toolbox(clients, specs)

@@ -1,0 +1,81 @@
+"""The crew end to end on the real bus: ticket -> guard -> lead -> plan held for approval ->
+engineers -> QA gates in the sandbox -> PR, with models replayed over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from shared import registry
+from shared import subjects as s
+from shared.bus.client import Bus
+from shared.ids import new_job_id
+from shared.messages import ApprovalGranted, MintReply, MintRequest, TicketSubmitted, decode
+from shared.workspace import git
+from tests.support.crew import crew, demo_repo, replay_server
+from tests.support.running import collecting, eventually
+
+
+async def test_demo_ticket_to_pull_request(
+    bus: Bus, registered: str, nats_as: Any, pg_url: str, pool: asyncpg.Pool[Any], tmp_path: Path
+) -> None:
+    tenant = registered
+    repo = demo_repo(tmp_path / "shop-src")
+    await registry.add_repo(pool, bus, tenant, "demo-shop", f"file://{repo}", "main")
+    job = new_job_id()
+    ticket = TicketSubmitted(repo="demo-shop", title="Add /health", body="...", submitted_by="ann")
+    home = tmp_path / "home"
+    with replay_server():
+        async with crew(nats_as, pg_url, home), collecting(bus, s.job_events(tenant, job)) as col:
+            await bus.publish_job(tenant, job, ticket)
+
+            async def waiting() -> dict[str, Any] | None:
+                return next(
+                    (b for sj, b in col.items if sj.endswith("plan.awaiting_approval")), None
+                )
+
+            held = await eventually(waiting, timeout=60)
+            assert "plan.migration" in held["rule_ids"]
+            reply = await bus.nc.request(
+                s.GUARD_MINT,
+                MintRequest(
+                    tenant=tenant,
+                    request_id=held["request_id"],
+                    approver="ops",
+                    minted_by="operator",
+                    break_glass=True,
+                ).to_bytes(),
+                timeout=10,
+            )
+            token = decode(MintReply, reply.data).token
+            assert token
+            await bus.publish_job(
+                tenant, job, ApprovalGranted(request_id=held["request_id"], token=token)
+            )
+
+            async def finished() -> str | None:
+                for sj, _ in col.items:
+                    if sj.endswith((".pr.opened", ".job.failed")):
+                        return sj.rsplit(".", 2)[-2] + "." + sj.rsplit(".", 1)[-1]
+                return None
+
+            end = await eventually(finished, timeout=180)
+            failed = [b for sj, b in col.items if sj.endswith(".job.failed")]
+            assert end == "pr.opened", failed
+    events = [sj.split(".", 4)[4] for sj, _ in col.items]
+    assert events.count("work.done") == 1 and events.count("qa.passed") == 1
+    passed = next(b for sj, b in col.items if sj.endswith(".qa.passed"))
+    assert {g["name"]: g["passed"] for g in passed["gates"]} == {
+        "tests": True,
+        "coverage": True,
+        "secrets": True,
+    }
+    remote = home.resolve() / "workspaces" / tenant / "demo-shop.git"
+    shop = git(remote, "show", f"refs/heads/devforge/{job}:shop.py")
+    assert '"/health"' in shop
+    assert git(remote, "show", f"refs/heads/devforge/{job}:migrations/002_add_items_created_at.sql")
+    pr = await pool.fetchrow("SELECT number, body, state FROM pull_requests WHERE job_id = $1", job)
+    assert pr is not None and pr["state"] == "open"
+    assert "## Tests and gates" in pr["body"] and "shop.py" in pr["body"]
