@@ -6,16 +6,24 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .PHONY: install demo up test lint typecheck unit bench redteam asyncapi clean
 
+TOOLS  := .venv-tools
+SEMGREP_VERSION := 1.185.0
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP)
+# semgrep pins an old `mcp`: it lives in a virtualenv of its own and runs as a subprocess.
+$(TOOLS)/bin/semgrep:
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet semgrep==$(SEMGREP_VERSION)
+
+install: $(STAMP) $(TOOLS)/bin/semgrep
 
 demo: install
-	$(VENV)/bin/devforge up
+	$(VENV)/bin/devforge demo
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ import typer
 
 from shared.cli import (
     approval_cmds,
+    demo_cmds,
     jobs_cmds,
     model_cmds,
     ops_cmds,
@@ -41,6 +42,7 @@ app.add_typer(approval_cmds.approvals_app)
 app.command("approve")(approval_cmds.approve)
 app.command("refuse")(approval_cmds.refuse)
 app.command("model-server")(model_cmds.model_server)
+app.command("demo")(demo_cmds.demo)
 app.add_typer(guard_app)
 app.add_typer(secrets_app)
 app.add_typer(nats_app)

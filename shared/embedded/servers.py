@@ -109,7 +109,9 @@ def start_postgres(data_dir: Path) -> str:
 
 
 def stop_postgres(data_dir: Path) -> None:
-    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     if not (data_dir / "postmaster.pid").exists():
         return

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,10 @@ PASS_THROUGH = (
     "DEVFORGE_TENANT_CLAIM",
     "DEVFORGE_ROLE_CLAIM",
 )
+
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_TRANSCRIPTS = ROOT / "demo" / "transcripts"
 
 
 class StackError(RuntimeError):
@@ -159,6 +164,14 @@ def admin_token(paths: Paths) -> str:
     return paths.admin_token.read_text().strip()
 
 
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
 def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -176,6 +189,7 @@ class Stack:
     paths: Paths = field(init=False)
     nats: servers.NatsProcess | None = None
     supervisor: subprocess.Popen[bytes] | None = None
+    extra: list[ProcSpec] = field(default_factory=list)
     pg_started: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -269,19 +283,49 @@ class Stack:
             "DEVFORGE_ADMIN_TOKEN": admin_token(self.paths),
             "DEVFORGE_GUARD_PUBLIC_KEY": Signer.load_or_create(self.settings.key_file()).public_key,
         }
+        semgrep, rules = (
+            ROOT / ".venv-tools" / "bin" / "semgrep",
+            ROOT / "shared" / "qa" / "semgrep.yml",
+        )
+        if semgrep.exists() and rules.exists():  # QA's semgrep gate (its own virtualenv)
+            env.update({"DEVFORGE_SEMGREP": str(semgrep), "DEVFORGE_SEMGREP_RULES": str(rules)})
         env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
         env.update({k: v for k, v in os.environ.items() if k.startswith(PASS_PREFIXES)})
         return env
+
+    def _model_server(self) -> tuple[ProcSpec | None, dict[str, str]]:
+        """The embedded replay model server, unless a model endpoint is configured."""
+        if os.environ.get("DEVFORGE_MODEL_BASE_URL"):
+            return None, {}
+        transcripts = Path(os.environ.get("DEVFORGE_TRANSCRIPTS", str(DEMO_TRANSCRIPTS)))
+        port = free_port("127.0.0.1")
+        url = f"http://127.0.0.1:{port}/v1"
+        spec = ProcSpec(
+            "model-server",
+            "shared.cli.main",
+            None,
+            ("model-server", str(transcripts.resolve()), "--port", str(port)),
+            ready_url=f"{url}/models",
+        )
+        env = {
+            "DEVFORGE_MODEL_BASE_URL": url,
+            "DEVFORGE_MODEL_TRANSCRIPT": os.environ.get("DEVFORGE_MODEL_TRANSCRIPT", "demo"),
+        }
+        return spec, env
 
     def _start_services(
         self, creds: natsauth.Credentials, nats_base: str, db_url: str, gateway_port: int
     ) -> None:
         programs = []
-        for spec in SERVICES:
+        model_spec, model_env = self._model_server()
+        self.extra = [model_spec] if model_spec else []
+        for spec in (*self.extra, *SERVICES):
             env = self._service_env(nats_base, db_url, gateway_port)
-            env["DEVFORGE_NATS_URL"] = natsauth.url_with_user(
-                nats_base, spec.identity, creds.password(spec.identity)
-            )
+            env.update(model_env)
+            if spec.identity is not None:
+                env["DEVFORGE_NATS_URL"] = natsauth.url_with_user(
+                    nats_base, spec.identity, creds.password(spec.identity)
+                )
             if spec.identity == "guard":
                 env["DEVFORGE_GUARD_KEY_FILE"] = str(self.settings.key_file().resolve())
             programs.append((spec, self.scale.get(spec.name, 1), env))
@@ -301,6 +345,12 @@ class Stack:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.settings.ready_timeout
         want = self.expected()
+        for spec in self.extra:
+            assert spec.ready_url is not None
+            while not _http_ok(spec.ready_url):
+                if time.monotonic() > deadline:
+                    raise StackError(f"{spec.name} not ready after {self.settings.ready_timeout} s")
+                time.sleep(0.1)
         while time.monotonic() < deadline:
             if self.supervisor is not None and self.supervisor.poll() is not None:
                 raise StackError("supervisord exited; see logs/supervisord.log")

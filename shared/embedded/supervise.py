@@ -15,8 +15,9 @@ class ProcSpec:
 
     name: str
     module: str
-    identity: str
+    identity: str | None  # its NATS identity; None: it does not use the bus
     args: tuple[str, ...] = ()
+    ready_url: str | None = None  # readiness by HTTP instead of a ready file
 
 
 def _quote(value: str) -> str:

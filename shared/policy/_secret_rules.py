@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 from urllib.parse import unquote
 
 Validator = Callable[[str], bool]
@@ -82,21 +81,24 @@ def _pem_ok(v: str) -> bool:
     return len(body) >= 40 and not _PEM_PLACEHOLDER.search(body)
 
 
-def _class_of(c: str) -> int:
-    return 0 if c.islower() else 1 if c.isupper() else 2 if c.isdigit() else 3
+_CLASS_RUN = re.compile(r"[a-z]+|[A-Z]+|[0-9]+|[^a-zA-Z0-9]+")
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789")
+_ALPHABET_RUN = re.compile(
+    "|".join(
+        re.escape(seq[i : i + 5])
+        for base in _SEQUENCES
+        for seq in (base, base[::-1])
+        for i in range(len(seq) - 4)
+    )
+)
 
 
 def _random_looking(v: str) -> bool:
-    """Random tokens switch character class often and contain no alphabet runs (abcde, 12345)."""
-    changes = sum(_class_of(a) != _class_of(b) for a, b in pairwise(v))
-    steps = [ord(b) - ord(a) for a, b in pairwise(v)]
-    runs = any(
-        steps[i] in (1, -1) and len(set(steps[i : i + 4])) == 1 and v[i : i + 5].isalnum()
-        for i in range(len(v) - 4)
-    )
+    """Random tokens switch character class often and contain no alphabet runs (abcde, 54321)."""
+    changes = len(_CLASS_RUN.findall(v)) - 1
     parts = re.split(r"[-._]", v)
     wordy = len(parts) >= 4 and any(len(p) >= 4 and p.isalpha() and p.islower() for p in parts)
-    return changes >= 0.35 * (len(v) - 1) and not runs and not wordy
+    return changes >= 0.35 * (len(v) - 1) and not _ALPHABET_RUN.search(v) and not wordy
 
 
 def _url_password_ok(v: str) -> bool:
@@ -379,7 +381,7 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "high_entropy_string",
-        re.compile(r"(?m)(?<=[A-Za-z0-9_])=(?P<s2>[A-Za-z0-9+/=_\-.~]{20,200}+)[ \t]*$"),
+        re.compile(r"(?m)=(?<=[A-Za-z0-9_]=)(?P<s2>[A-Za-z0-9+/=_\-.~]{20,200}+)[ \t]*$"),
         (),
         _high_entropy_ok,
         generic=True,

@@ -14,6 +14,7 @@ only exists so that what *can* be seen may still escalate to ``deny``.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -285,9 +286,20 @@ class _BashlexWalker(_Collector):
         return cmd
 
 
-@lru_cache(maxsize=1)
+_LOCAL = threading.local()
+
+
 def _ts_parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    """One parser per thread (parsers keep state); the language object is shared."""
+    parser: tree_sitter.Parser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = tree_sitter.Parser(_ts_language())
+    return parser
+
+
+@lru_cache(maxsize=1)
+def _ts_language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_bash.language())
 
 
 _TS_SUBST = ("command_substitution", "process_substitution")

@@ -296,7 +296,10 @@ def _assess(command: str, worktree: str | None) -> tuple[tuple[int, str, str], .
     if not command.strip():
         ctx.na("command.empty", "empty command")
     else:
-        _run_text(command, ctx)
+        try:
+            _run_text(command, ctx)
+        except (RecursionError, ValueError, IndexError, KeyError, AttributeError, TypeError) as exc:
+            ctx.na("command.internal_error", f"command analysis failed: {type(exc).__name__}")
     return tuple(ctx.hits)
 
 

@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from shared.policy.commands import assess_command
@@ -20,6 +21,7 @@ from shared.policy.secrets import redact, scan
 from tests.redteam import cases_commands, cases_injection, cases_paths, cases_secrets
 
 Check = Callable[[], tuple[bool, str]]
+_KEEP: list[tempfile.TemporaryDirectory[str]] = []
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,12 @@ def secrets() -> Table:
     )
 
 
+@lru_cache(maxsize=1)
 def _worktree() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="redteam-wt-"))
+    """One shared temporary worktree, removed when the interpreter exits."""
+    tmp = tempfile.TemporaryDirectory(prefix="redteam-wt-")
+    _KEEP.append(tmp)
+    root = Path(tmp.name)
     (root / "src").mkdir()
     (root / "src" / "app.py").write_text("print('hi')\n")
     os.symlink("/etc", root / "link_out")
