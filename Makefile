@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 .PHONY: install demo up test lint typecheck unit bench redteam asyncapi clean
 
 TOOLS  := .venv-tools
-SEMGREP_VERSION := 1.185.0
+SEMGREP_VERSION := 1.182.0
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,7 @@ bench: install
 
 redteam: install
 	$(PY) -m tests.redteam.run
+	$(PY) -m pytest -q tests/integration/test_tokens.py
 
 asyncapi: install
 	$(VENV)/bin/devforge asyncapi --out docs/asyncapi.yaml

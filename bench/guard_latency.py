@@ -28,6 +28,7 @@ from shared.db.pool import create_pool
 from shared.embedded import servers
 from shared.ids import new_id, new_job_id
 from shared.messages import StepProposed
+from shared.policy.commands import _assess
 from shared.registry import add_tenant
 
 COMMANDS = [
@@ -54,24 +55,31 @@ def _in_process() -> dict[str, Any]:
     ]
     for st in steps:  # warm caches (parser tables, compiled patterns)
         decide_step(st, 0, 200)
-    guard_ns, base_ns = [], []
+    guard_ns, cold_ns, base_ns = [], [], []
     for i in range(IN_PROCESS_CALLS):
         st = steps[i % len(steps)]
+        _assess.cache_clear()  # a command never seen before: parsed and decided in full
         t0 = time.perf_counter_ns()
+        decide_step(st, 0, 200)
+        cold_ns.append(time.perf_counter_ns() - t0)
+        t0 = time.perf_counter_ns()  # the same command again: the parse cache answers
         decide_step(st, 0, 200)
         guard_ns.append(time.perf_counter_ns() - t0)
         t0 = time.perf_counter_ns()
         shlex.split(st.arguments["command"])
         base_ns.append(time.perf_counter_ns() - t0)
     g = [x / 1e6 for x in guard_ns]
+    c = [x / 1e6 for x in cold_ns]
     b = [x / 1e6 for x in base_ns]
     return {
         "calls": IN_PROCESS_CALLS,
-        "p50_ms": round(percentile(g, 50), 4),
-        "p99_ms": round(percentile(g, 99), 4),
+        "p50_ms": round(percentile(c, 50), 4),
+        "p99_ms": round(percentile(c, 99), 4),
+        "cached_p50_ms": round(percentile(g, 50), 4),
+        "cached_p99_ms": round(percentile(g, 99), 4),
         "baseline_shlex_p50_ms": round(percentile(b, 50), 4),
         "baseline_shlex_p99_ms": round(percentile(b, 99), 4),
-        "ratio_p50_vs_baseline": round(percentile(g, 50) / percentile(b, 50), 1),
+        "ratio_p50_vs_baseline": round(percentile(c, 50) / percentile(b, 50), 1),
         "target_p99_ms": 1.0,
     }
 
@@ -163,6 +171,7 @@ async def _on_bus() -> dict[str, Any]:
                 "DEVFORGE_DATABASE_URL": pg,
                 "DEVFORGE_HOME": str(root / "home"),
                 "DEVFORGE_LOG_LEVEL": "warning",
+                "DEVFORGE_MAX_STEPS": str(BUS_STEPS * 10),  # one job carries every step here
             }
             base = await _bus_round_trip(bus, tenant)
             one = await _guard_latency(bus, pool, env, 1)

@@ -24,6 +24,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "stack": ("bench.stack_bench", "Stack start-up and idle memory"),
     "throughput": ("bench.throughput", "Service throughput, 1 and 2 instances"),
     "guard": ("bench.guard_latency", "Guard decision latency"),
+    "secrets": ("bench.secrets_bench", "Secret scanner vs detect-secrets"),
 }
 console = Console(stderr=True)
 

@@ -7,6 +7,11 @@ from typing import Any
 from shared.service import Context
 
 
+def key(ctx: Context) -> str:
+    """The audit row's unique key: one decision per message, so a redelivery writes nothing."""
+    return f"{ctx.service.name}.{ctx.stream_seq}"
+
+
 async def record(
     ctx: Context,
     action: str,
@@ -17,19 +22,18 @@ async def record(
     actor: str = "guard",
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Write the decision to ``audit_log`` exactly once for this message."""
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        if not await ctx.once(f"audit.{ctx.stream_seq}", conn):
-            return
-        await conn.execute(
-            "INSERT INTO audit_log (tenant_id, job_id, actor, action, verdict, rule_ids, reason, "
-            "details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)",
-            ctx.tenant,
-            ctx.job_id,
-            actor,
-            action,
-            verdict,
-            rule_ids,
-            reason,
-            details or {},
-        )
+    """Write the decision to ``audit_log`` exactly once for this message (one statement)."""
+    await ctx.pool.execute(
+        "INSERT INTO audit_log (tenant_id, job_id, actor, action, verdict, rule_ids, reason, "
+        "details, msg_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) "
+        "ON CONFLICT (msg_key) DO NOTHING",
+        ctx.tenant,
+        ctx.job_id,
+        actor,
+        action,
+        verdict,
+        rule_ids,
+        reason,
+        details or {},
+        key(ctx),
+    )

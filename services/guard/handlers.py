@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from services.guard import audit
@@ -82,14 +83,14 @@ async def on_ticket_planned(ctx: Context, msg: TicketPlanned) -> None:
         )
 
 
-async def _steps_so_far(ctx: Context, step_id: str) -> int:
-    """Steps of this job decided before, not counting this one (stable on redelivery)."""
+async def _steps_so_far(ctx: Context) -> int:
+    """Steps of this job decided before this message (stable on redelivery)."""
     n = await ctx.pool.fetchval(
-        "SELECT count(DISTINCT details->>'step_id') FROM audit_log WHERE tenant_id = $1 "
-        "AND job_id = $2 AND action = 'step' AND details->>'step_id' <> $3",
+        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND job_id = $2 AND action = 'step' "
+        "AND msg_key <> $3",
         ctx.tenant,
         ctx.job_id,
-        step_id,
+        audit.key(ctx),
     )
     return int(n or 0)
 
@@ -106,8 +107,8 @@ def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
 async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     assert ctx.job_id is not None
     settings = ctx.service.settings
-    v = decide_step(msg, await _steps_so_far(ctx, msg.step_id), settings.max_steps)
-    await audit.record(
+    v = decide_step(msg, await _steps_so_far(ctx), settings.max_steps)
+    record = audit.record(
         ctx,
         "step",
         v.verdict,
@@ -119,17 +120,20 @@ async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
         sig = STATE.signer(settings).sign(
             ctx.tenant, ctx.job_id, msg.step_id, msg.tool, msg.arguments
         )
-        await ctx.publish(
-            StepApproved(
-                step_id=msg.step_id,
-                tool=msg.tool,
-                args_sha256=sig.args_sha256,
-                signature=sig.signature,
-                key_id=sig.key_id,
-                rule_ids=v.rule_ids,
-            )
+        approved = StepApproved(
+            step_id=msg.step_id,
+            tool=msg.tool,
+            args_sha256=sig.args_sha256,
+            signature=sig.signature,
+            key_id=sig.key_id,
+            rule_ids=v.rule_ids,
         )
-    elif v.verdict == "deny":
+        # The audit row and the decision go out together; if either fails, both are retried
+        # (the row is keyed by the message, the decision deduplicated by its id).
+        await asyncio.gather(record, ctx.publish(approved))
+        return
+    await record
+    if v.verdict == "deny":
         await ctx.publish(
             StepDenied(step_id=msg.step_id, tool=msg.tool, rule_ids=v.rule_ids, reasons=v.reasons)
         )
@@ -273,7 +277,6 @@ async def mint(service: Service, data: bytes) -> dict[str, Any]:
 
 async def expire_loop(service: Service) -> None:
     """Deny every request that waited past ``DEVFORGE_APPROVAL_TIMEOUT`` and fail its job."""
-    import asyncio
 
     assert service.pool is not None and service.bus is not None
     while True:

@@ -1,13 +1,11 @@
-"""Command policy: flag normalisation, unwrapping, constructs, rule families, latency."""
+"""Command policy: flag normalisation, unwrapping, constructs, rule families."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from shared.policy import commands
 from shared.policy.commands import assess_command
 
 
@@ -425,29 +423,3 @@ def test_cached_result_cannot_be_poisoned() -> None:
     first.rule_ids.append("tampered")
     again = assess_command("git push origin main")
     assert again.rule_ids == ["git.push"]
-
-
-def test_latency_budget() -> None:
-    typical = [
-        "pytest -q",
-        "git status",
-        "ruff check . && mypy src",
-        "cat a.py | grep -n def",
-        "git commit -m 'fix: x'",
-        "python -m pytest tests/unit -x -q",
-        "npm test",
-    ]
-    samples: list[float] = []
-    for _ in range(30):
-        for cmd in typical:
-            commands._assess.cache_clear()
-            t0 = time.process_time()
-            assess_command(cmd)
-            samples.append(time.process_time() - t0)
-    samples.sort()
-    p99 = samples[int(len(samples) * 0.99)]
-    assert p99 < 0.005, f"uncached p99 {p99 * 1000:.2f} ms (target < 1 ms on an idle machine)"
-    t0 = time.process_time()
-    for _ in range(1000):
-        assess_command("pytest -q")
-    assert (time.process_time() - t0) / 1000 < 0.0002
