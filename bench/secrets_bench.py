@@ -9,12 +9,13 @@ source, and throughput in MB/s over the source.
 from __future__ import annotations
 
 import sysconfig
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from detect_secrets.core.scan import scan_line
+from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 
 from shared.policy.secrets import scan
@@ -41,11 +42,21 @@ def _ours(text: str) -> int:
     return len(scan(text))
 
 
-def _detect_secrets(text: str) -> int:
-    n = 0
-    for line in text.splitlines():
-        n += sum(1 for _ in scan_line(line))
-    return n
+class _DetectSecrets:
+    """detect-secrets as its users run it: files scanned by ``SecretsCollection`` with the
+    default plugins and filters (one file per sample, named like source code)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.n = 0
+
+    def __call__(self, text: str) -> int:
+        self.n += 1
+        path = self.tmp / f"sample_{self.n}.py"
+        path.write_text(text)
+        collection = SecretsCollection()
+        collection.scan_file(str(path))
+        return sum(len(v) for v in collection.data.values())
 
 
 def _measure(count: Callable[[str], int], clean: str) -> dict[str, Any]:
@@ -66,8 +77,8 @@ def _measure(count: Callable[[str], int], clean: str) -> dict[str, Any]:
 def run() -> dict[str, Any]:
     clean = _clean_corpus()
     ours = _measure(_ours, clean)
-    with default_settings():
-        theirs = _measure(_detect_secrets, clean)
+    with tempfile.TemporaryDirectory(prefix="dfb-ds-") as tmp, default_settings():
+        theirs = _measure(_DetectSecrets(Path(tmp)), clean)
     return {
         "corpus": {
             "secret_formats": len(CASES),

@@ -9,3 +9,7 @@ export const config = {
 };
 
 export { DB_PASSWORD, API_KEY_ENV };
+
+export const PASSWORD_ENV_PREFIX = "DEVFORGE_NATS_PASSWORD_";
+export const passwordEnvPrefix = "APP_PASSWORD_";
+export const docs = { apiKey: "your-api-key-placeholder" };

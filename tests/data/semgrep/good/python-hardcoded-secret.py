@@ -18,3 +18,6 @@ def connect() -> psycopg.Connection[tuple[object, ...]]:
 
 def placeholder() -> dict[str, str]:
     return {"password": "<set me>"}
+
+PASSWORD_ENV_PREFIX = "DEVFORGE_NATS_PASSWORD_"
+EXAMPLE_API_KEY = "sk-example-not-real"
