@@ -46,4 +46,4 @@ asyncapi: install
 	$(VENV)/bin/devforge asyncapi --out docs/asyncapi.yaml
 
 clean:
-	rm -rf $(VENV) .devforge .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .devforge .mypy_cache .ruff_cache

@@ -204,13 +204,20 @@ def build_server(
 
 def _semgrep_command() -> tuple[list[str], list[Path]]:
     """(argv, read-only mounts) of the configured semgrep (its own virtualenv, local rules)."""
-    binary = os.environ.get("DEVFORGE_SEMGREP", "").strip()
-    rules = os.environ.get("DEVFORGE_SEMGREP_RULES", "").strip()
+    project = Path(__file__).resolve().parents[1]  # defaults: `make install`'s own semgrep
+    binary = os.environ.get("DEVFORGE_SEMGREP", "").strip() or str(
+        project / ".venv-tools" / "bin" / "semgrep"
+    )
+    rules = os.environ.get("DEVFORGE_SEMGREP_RULES", "").strip() or str(
+        project / "shared" / "qa" / "semgrep.yml"
+    )
     if not binary or not os.path.isabs(binary) or not os.access(binary, os.X_OK):
         raise ToolError("semgrep is not configured (DEVFORGE_SEMGREP: absolute path)")
     if not rules or not os.path.isabs(rules) or not os.path.isfile(rules):
         raise ToolError("semgrep rules are not configured (DEVFORGE_SEMGREP_RULES: a file)")
     binds = [Path(binary).resolve().parent.parent, Path(rules).resolve()]
+    # semgrep's runtime loads the system's CA bundle at start even offline (public data).
+    binds += [p for p in (Path("/etc/ssl/certs"), Path("/usr/share/ca-certificates")) if p.exists()]
     cmd = [binary, "scan", "--config", rules, "--metrics=off", "--disable-version-check"]
     return [*cmd, "--json", "--quiet", "."], binds
 

@@ -210,7 +210,7 @@ class Service:
                 subject,
                 stream=JStream(spec.stream, declare=False),
                 durable=spec.durable,
-                pull_sub=PullSub(batch_size=8, timeout=1.0),
+                pull_sub=PullSub(batch_size=1, timeout=5.0),  # batch 1: a fetch returns at once
                 ack_policy=AckPolicy.MANUAL,
                 inbox_prefix=f"{inbox}.".encode(),
             )

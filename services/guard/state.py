@@ -1,6 +1,8 @@
-"""Process-wide guard state: the signing key, loaded once."""
+"""Process-wide guard state: signing keys, loaded once per key file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from shared.decisions import Signer
 from shared.settings import Settings
@@ -8,9 +10,10 @@ from shared.settings import Settings
 
 class GuardState:
     def __init__(self) -> None:
-        self._signer: Signer | None = None
+        self._signers: dict[Path, Signer] = {}
 
     def signer(self, settings: Settings) -> Signer:
-        if self._signer is None:
-            self._signer = Signer.load_or_create(settings.key_file())
-        return self._signer
+        path = settings.key_file().resolve()
+        if path not in self._signers:
+            self._signers[path] = Signer.load_or_create(path)
+        return self._signers[path]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -101,6 +102,8 @@ def start_postgres(data_dir: Path) -> str:
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         import pgserver
+    # pgserver logs every pg_ctl call at INFO, also from an atexit hook after logging closed.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode=None)  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 ROLES = ("lead", "backend", "frontend", "migration", "qa")
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 DEFAULT_KEY_ENVS = ("DEVFORGE_MODEL_API_KEY", "OPENROUTER_API_KEY")
-LOCAL_API_KEY = "devforge-local"
+LOCAL_API_KEY = "devforge-local"  # nosemgrep: python-hardcoded-secret (a placeholder, not a secret)
 T = TypeVar("T")
 _LOCAL_SUFFIXES = (".local", ".internal", ".localhost", ".svc", ".cluster.local")
 

@@ -70,6 +70,7 @@ async def test_demo_ticket_to_pull_request(
     assert {g["name"]: g["passed"] for g in passed["gates"]} == {
         "tests": True,
         "coverage": True,
+        "semgrep": True,
         "secrets": True,
     }
     remote = home.resolve() / "workspaces" / tenant / "demo-shop.git"
@@ -79,3 +80,57 @@ async def test_demo_ticket_to_pull_request(
     pr = await pool.fetchrow("SELECT number, body, state FROM pull_requests WHERE job_id = $1", job)
     assert pr is not None and pr["state"] == "open"
     assert "## Tests and gates" in pr["body"] and "shop.py" in pr["body"]
+
+
+TRANSCRIPTS = Path(__file__).parents[1] / "data" / "transcripts"
+
+
+async def _run_until_end(
+    bus: Bus,
+    tenant: str,
+    nats_as: Any,
+    pg_url: str,
+    pool: asyncpg.Pool[Any],
+    tmp_path: Path,
+    transcript: str,
+) -> list[tuple[str, dict[str, Any]]]:
+    repo = demo_repo(tmp_path / "src")
+    await registry.add_repo(pool, bus, tenant, "shop", f"file://{repo}", "main")
+    job = new_job_id()
+    ticket = TicketSubmitted(repo="shop", title="Add /health", body="...", submitted_by="ann")
+    with replay_server(TRANSCRIPTS):
+        async with (
+            crew(nats_as, pg_url, tmp_path / "home", transcript=transcript, gates="tests"),
+            collecting(bus, s.job_events(tenant, job)) as col,
+        ):
+            await bus.publish_job(tenant, job, ticket)
+
+            async def ended() -> bool:
+                return any(sj.endswith((".pr.opened", ".job.failed")) for sj, _ in col.items)
+
+            await eventually(ended, timeout=180)
+    return [(sj.split(".", 4)[4], b) for sj, b in col.items]
+
+
+async def test_a_broken_test_is_fixed_in_the_next_round(
+    bus: Bus, tenant: str, nats_as: Any, pg_url: str, pool: asyncpg.Pool[Any], tmp_path: Path
+) -> None:
+    await registry.add_tenant(pool, bus, tenant)
+    events = await _run_until_end(bus, tenant, nats_as, pg_url, pool, tmp_path, "qa-fix")
+    names = [e for e, _ in events]
+    failed = next(b for e, b in events if e == "qa.failed")
+    assert failed["round"] == 1 and any("tests" in f for f in failed["findings"])
+    fix = next(b for e, b in events if e == "task.ready.backend" and b["round"] == 2)
+    assert fix["task"]["id"] == "fix-2"
+    assert names.count("qa.passed") == 1 and names[-1] == "pr.opened"
+
+
+async def test_a_test_never_fixed_fails_the_job_with_the_findings(
+    bus: Bus, tenant: str, nats_as: Any, pg_url: str, pool: asyncpg.Pool[Any], tmp_path: Path
+) -> None:
+    await registry.add_tenant(pool, bus, tenant)
+    events = await _run_until_end(bus, tenant, nats_as, pg_url, pool, tmp_path, "qa-never")
+    names = [e for e, _ in events]
+    assert names.count("qa.failed") == 3 and "pr.opened" not in names
+    reason = next(b["reason"] for e, b in events if e == "job.failed")
+    assert "QA still failing after 3 round(s)" in reason and "tests" in reason

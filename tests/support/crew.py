@@ -59,7 +59,7 @@ async def crew(
     home: Path,
     *,
     transcript: str = "demo",
-    gates: str = "tests,coverage,secrets",
+    gates: str = "tests,coverage,semgrep,secrets",
     roles: tuple[str, ...] = ("backend", "migration"),
     **extra: Any,
 ) -> AsyncIterator[dict[str, Service]]:

@@ -7,7 +7,7 @@ import os
 def cleanup(path: str) -> None:
     try:  # expect: python-broad-except-pass
         os.remove(path)
-    except:  # noqa: E722
+    except:
         pass
 
 
