@@ -83,7 +83,7 @@ class Context:
         await self.publish(JobFailed(reason=reason, service=self.service.name))
 
 
-Handler = Callable[[Context, Any], Awaitable[None]]
+Handler = Callable[[Context, Any], Coroutine[Any, Any, None]]
 RpcHandler = Callable[["Service", bytes], Awaitable[dict[str, Any]]]
 
 
@@ -95,6 +95,7 @@ class Service:
     consumer: ConsumerSpec | None = None  # default: the operator-declared durable of that name
     rpc: dict[str, RpcHandler] = field(default_factory=dict)  # subject -> request handler
     skip_terminal: bool = True
+    stop_on_job_end: bool = False  # agents: cancel in-flight work (and its sandbox) when a job ends
     background: list[Callable[[Service], Coroutine[Any, Any, None]]] = field(default_factory=list)
     settings: Settings = field(default_factory=get_settings)
     bus: Bus | None = None
@@ -102,6 +103,14 @@ class Service:
     tenants: TenantCache | None = None
     log: Any = None
     stats: dict[str, int] = field(default_factory=lambda: {"handled": 0, "dead": 0, "retried": 0})
+    _inflight: dict[str, set[asyncio.Task[None]]] = field(default_factory=dict)
+
+    def stop_job(self, job_id: str) -> int:
+        """Cancel this process's work on a job that ended (cancelled or failed elsewhere)."""
+        tasks = self._inflight.pop(job_id, set())
+        for t in tasks:
+            t.cancel()
+        return len(tasks)
 
     # ---- the message path ----------------------------------------------------------------
 
@@ -151,13 +160,24 @@ class Service:
             await raw.ack()
             return
         beat = asyncio.create_task(self._keep_alive(raw))
+        work = asyncio.create_task(handler(ctx, msg))
+        if parsed.job_id:
+            self._inflight.setdefault(parsed.job_id, set()).add(work)
         try:
-            await handler(ctx, msg)
+            await work
+        except asyncio.CancelledError:
+            if not work.cancelled():  # this service is stopping: let the message be redelivered
+                raise
+            ctx.log.info("stopped", why="the job ended while this service worked on it")
+            await raw.ack()
+            return
         except Exception as exc:
             await self._failed(ctx, raw, exc)
             return
         finally:
             beat.cancel()
+            if parsed.job_id:
+                self._inflight.get(parsed.job_id, set()).discard(work)
         self.stats["handled"] += 1
         await raw.ack()
         ctx.log.info("handled", message=ctx.event)
@@ -220,6 +240,12 @@ class Service:
         for subject, rpc_handler in self.rpc.items():
             self._add_rpc(broker, subject, rpc_handler)
 
+        if self.stop_on_job_end:  # job.failed and job.cancelled: the job is over
+
+            @broker.subscriber(s.any_job("job.*"))
+            async def _on_end(msg: NatsMessage) -> None:
+                self._stop_from(msg.raw_message.subject)
+
         @broker.subscriber(s.ANY_TENANT_CREATED)
         async def _on_tenant(msg: NatsMessage) -> None:
             # A hint, not a fact: core messages can be forged, so the table decides.
@@ -255,6 +281,12 @@ class Service:
                 await self.pool.close()
 
         return app
+
+    def _stop_from(self, subject: str) -> None:
+        with contextlib.suppress(InvalidId):
+            job = s.parse(subject).job_id
+            if job and self.stop_job(job) and self.log is not None:
+                self.log.info("job_stopped", job=job, subject=subject)
 
     def _add_rpc(self, broker: NatsBroker, subject: str, handler: RpcHandler) -> None:
         """A request/reply endpoint shared by every instance (queue group = service name)."""

@@ -30,4 +30,5 @@ def build(argv: list[str]) -> Service:
         name=f"engineer-{args.role}",
         durable=f"engineer-{args.role}",
         handlers={"task.ready": worker.on_task_ready},
+        stop_on_job_end=True,
     )

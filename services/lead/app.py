@@ -7,4 +7,9 @@ from shared.service import Service
 
 
 def build() -> Service:
-    return Service(name="lead", durable="lead", handlers={"ticket.accepted": handlers.on_accepted})
+    return Service(
+        name="lead",
+        durable="lead",
+        handlers={"ticket.accepted": handlers.on_accepted},
+        stop_on_job_end=True,
+    )

@@ -7,4 +7,9 @@ from shared.service import Service
 
 
 def build() -> Service:
-    return Service(name="qa", durable="qa", handlers={"work.done": handlers.on_work_done})
+    return Service(
+        name="qa",
+        durable="qa",
+        handlers={"work.done": handlers.on_work_done},
+        stop_on_job_end=True,
+    )

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import json
 from typing import Any
 
 import typer
+from nats.aio.msg import Msg
 from rich.console import Console
 from rich.table import Table
 
 from shared import registry
+from shared import subjects as s
+from shared.bus import history
+from shared.cli import narrate
 from shared.cli.context import Conn, run
 from shared.ids import new_job_id
-from shared.messages import TicketSubmitted
+from shared.jobstate import is_terminal
+from shared.messages import JobCancelled, TicketSubmitted
+from shared.natsauth import subscribe_ordered
 from shared.settings import get_settings
 
 ticket_app = typer.Typer(name="ticket", help="Submit tickets.", no_args_is_help=True)
@@ -93,3 +101,99 @@ def jobs_show(job_id: str, tenant: str = TenantOpt) -> None:
         return {**dict(job), "events": [dict(e) for e in events]}
 
     typer.echo(json.dumps(run(go), default=str, indent=2))
+
+
+@jobs_app.command("cancel")
+def cancel(
+    job_id: str, tenant: str = TenantOpt, reason: str = typer.Option("", "--reason")
+) -> None:
+    """Cancel a job: its agents stop and its sandbox processes are killed."""
+    tenant = tenant or get_settings().tenant
+
+    async def go(c: Conn) -> None:
+        status = await c.pool.fetchval(
+            "SELECT status FROM jobs WHERE id = $1 AND tenant_id = $2", job_id, tenant
+        )
+        if status is None:
+            raise LookupError(f"no job {job_id} for tenant {tenant}")
+        if is_terminal(status):
+            raise LookupError(f"job {job_id} already ended ({status})")
+        await c.bus.publish_job(
+            tenant, job_id, JobCancelled(by=f"operator:{getpass.getuser()}", reason=reason)
+        )
+
+    run(go)
+    out.print(f"cancelled {job_id}")
+
+
+@jobs_app.command("retry")
+def retry(job_id: str, tenant: str = TenantOpt) -> None:
+    """Submit a failed or cancelled job's ticket again, as a new job; prints its id."""
+    tenant = tenant or get_settings().tenant
+
+    async def go(c: Conn) -> str:
+        status = await c.pool.fetchval(
+            "SELECT status FROM jobs WHERE id = $1 AND tenant_id = $2", job_id, tenant
+        )
+        if status is None:
+            raise LookupError(f"no job {job_id} for tenant {tenant}")
+        if status not in ("failed", "cancelled", "rejected"):
+            raise LookupError(f"job {job_id} is {status}: only ended, unsuccessful jobs retry")
+        ticket = history.first(
+            await history.read(c.bus.js, tenant, job_id, event="ticket.submitted"),
+            "ticket.submitted",
+        )
+        if ticket is None:
+            raise LookupError(f"job {job_id} has no ticket in the event log any more")
+        new = new_job_id()
+        msg = TicketSubmitted.model_validate({k: v for k, v in ticket.items() if k != "at"})
+        await c.bus.publish_job(tenant, new, msg)
+        return new
+
+    typer.echo(run(go))
+
+
+@jobs_app.command("tail")
+def tail(
+    job_id: str,
+    tenant: str = TenantOpt,
+    after: int = typer.Option(0, "--after", help="resume after this stream sequence"),
+    as_json: bool = typer.Option(False, "--json", help="raw events, one JSON line each"),
+) -> None:
+    """Follow a job live until it ends; resumable with --after SEQ (each line shows its SEQ)."""
+    tenant = tenant or get_settings().tenant
+
+    async def go(c: Conn) -> None:
+        queue: asyncio.Queue[tuple[int, str, dict[str, Any]]] = asyncio.Queue()
+        prefix = len(s.job_events(tenant, job_id)) - 1
+
+        async def on_msg(msg: Msg) -> None:
+            await queue.put(
+                (msg.metadata.sequence.stream, msg.subject[prefix:], json.loads(msg.data))
+            )
+
+        sub = await subscribe_ordered(
+            c.bus.js,
+            s.job_events(tenant, job_id),
+            stream=s.JOBS_STREAM,
+            cb=on_msg,
+            opt_start_seq=after + 1 if after else None,
+        )
+        try:
+            while True:
+                seq, event, body = await queue.get()
+                if as_json:
+                    typer.echo(json.dumps({"seq": seq, "event": event, "body": body}))
+                else:
+                    text = narrate.line(event, body)
+                    if text:
+                        out.print(f"[dim]{seq:>6}[/dim] {text}")
+                if event in ENDINGS:
+                    return
+        finally:
+            await sub.unsubscribe()
+
+    run(go)
+
+
+ENDINGS = ("pr.opened", "job.failed", "job.cancelled", "ticket.rejected", "plan.denied")

@@ -15,6 +15,7 @@ from shared.cli import (
     jobs_cmds,
     model_cmds,
     ops_cmds,
+    prs_cmds,
     registry_cmds,
     stack_cmds,
 )
@@ -43,6 +44,7 @@ app.command("approve")(approval_cmds.approve)
 app.command("refuse")(approval_cmds.refuse)
 app.command("model-server")(model_cmds.model_server)
 app.command("demo")(demo_cmds.demo)
+app.add_typer(prs_cmds.prs_app)
 app.add_typer(guard_app)
 app.add_typer(secrets_app)
 app.add_typer(nats_app)

@@ -7,12 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 
 from shared import registry
 from shared import subjects as s
 from shared.bus.client import Bus
 from shared.ids import new_job_id
-from shared.messages import ApprovalGranted, MintReply, MintRequest, TicketSubmitted, decode
+from shared.messages import (
+    ApprovalGranted,
+    JobCancelled,
+    MintReply,
+    MintRequest,
+    TicketSubmitted,
+    decode,
+)
 from shared.workspace import git
 from tests.support.crew import crew, demo_repo, replay_server
 from tests.support.running import collecting, eventually
@@ -134,3 +142,49 @@ async def test_a_test_never_fixed_fails_the_job_with_the_findings(
     assert names.count("qa.failed") == 3 and "pr.opened" not in names
     reason = next(b["reason"] for e, b in events if e == "job.failed")
     assert "QA still failing after 3 round(s)" in reason and "tests" in reason
+
+
+async def test_cancelling_a_job_stops_its_agent_and_kills_its_sandbox(
+    bus: Bus, tenant: str, nats_as: Any, pg_url: str, pool: asyncpg.Pool[Any], tmp_path: Path
+) -> None:
+    await registry.add_tenant(pool, bus, tenant)
+    repo = demo_repo(tmp_path / "src")
+    await registry.add_repo(pool, bus, tenant, "shop", f"file://{repo}", "main")
+    job = new_job_id()
+    ticket = TicketSubmitted(repo="shop", title="Slow", body="...", submitted_by="ann")
+    with replay_server(TRANSCRIPTS):
+        async with (
+            crew(nats_as, pg_url, tmp_path / "home", transcript="slow", gates="tests") as svcs,
+            collecting(bus, s.job_events(tenant, job)) as col,
+        ):
+            await bus.publish_job(tenant, job, ticket)
+
+            async def running_tests() -> bool:
+                return any(
+                    sj.endswith(".step.approved") and b["tool"] == "run_tests"
+                    for sj, b in col.items
+                )
+
+            await eventually(running_tests, timeout=60)
+
+            async def sleeping() -> list[psutil.Process]:
+                return _sandboxed(job)
+
+            assert await eventually(sleeping, timeout=30)
+            await bus.publish_job(tenant, job, JobCancelled(by="ann", reason="changed my mind"))
+
+            async def gone() -> bool:
+                return not _sandboxed(job) and not svcs["engineer-backend"]._inflight.get(job)
+
+            await eventually(gone, timeout=20)
+    assert not any(sj.endswith((".task.done", ".work.done")) for sj, _ in col.items)
+
+
+def _sandboxed(job: str) -> list[psutil.Process]:
+    """Processes running the job's tests (their command line names the job's worktree)."""
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if job in cmd and "pytest" in cmd:
+            found.append(p)
+    return found
