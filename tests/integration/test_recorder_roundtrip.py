@@ -113,7 +113,9 @@ async def test_a_recorded_run_replays_to_the_same_tree(
     assert {p.name: p.read_bytes() for p in (recorded / Y).glob("*.json")} == recorded_files
 
     remote = home.resolve() / "workspaces" / tenant / "shop.git"
-    trees = [git(remote, "rev-parse", f"refs/heads/{branch_of(j)}^{{tree}}") for j in (first, second)]
+    trees = [
+        git(remote, "rev-parse", f"refs/heads/{branch_of(j)}^{{tree}}") for j in (first, second)
+    ]
     assert trees[0] == trees[1]
     assert trees[0] != git(remote, "rev-parse", "refs/heads/main^{tree}")
     files = git(remote, "ls-tree", "-r", "--name-only", branch_of(second)).splitlines()
