@@ -219,7 +219,9 @@ class Service:
         """The FastStream app: one pull subscriber bound to the operator-declared durable."""
         url = self._nats_url()
         inbox = inbox_for(url)
-        broker = NatsBroker(url, max_reconnect_attempts=-1, log_level=30, inbox_prefix=inbox)
+        # logger=None: our own JSON logs say what happened; FastStream's per-message access
+        # lines would double the logging work on the hot path.
+        broker = NatsBroker(url, max_reconnect_attempts=-1, logger=None, inbox_prefix=inbox)
         if self.durable is not None:
             spec = self.consumer or CONSUMERS[self.durable]
             subject = {s.JOBS_STREAM: f"{s.PREFIX}.*.job.>", s.REGISTRY_STREAM: f"{s.PREFIX}.>"}[

@@ -13,11 +13,12 @@ def build() -> Service:
         durable="guard",
         handlers={
             "ticket.submitted": handlers.on_ticket_submitted,
-            "ticket.planned": handlers.on_ticket_planned,
-            "step.proposed": handlers.on_step_proposed,
-            "approval.granted": handlers.on_approval,
-            "approval.refused": handlers.on_approval,
+            "ticket.planned": handlers.ending_checked(handlers.on_ticket_planned),
+            "step.proposed": handlers.on_step_proposed,  # checks the job's state itself
+            "approval.granted": handlers.ending_checked(handlers.on_approval),
+            "approval.refused": handlers.ending_checked(handlers.on_approval),
         },
+        skip_terminal=False,
         rpc={subjects.GUARD_MINT: handlers.mint},
         background=[handlers.expire_loop],
     )

@@ -10,6 +10,7 @@ from services.guard import audit
 from services.guard.state import GuardState
 from shared import approvals
 from shared.approvals import ApprovalError
+from shared.jobstate import is_terminal
 from shared.messages import (
     ApprovalGranted,
     ApprovalRefused,
@@ -34,9 +35,23 @@ from shared.policy.plans import assess_plan, assess_step_budget
 from shared.policy.secrets import redact, scan
 from shared.policy.tool_calls import BadToolArguments, assess_tool_call
 from shared.policy.verdict import Verdict, combine
-from shared.service import Context, Service
+from shared.service import Context, Handler, Service
 
 STATE = GuardState()
+
+
+def ending_checked(handler: Handler) -> Handler:
+    """Skip a message of a job that already ended (the runtime's check, done here so that
+    ``step.proposed`` can overlap it with its own query)."""
+
+    async def checked(ctx: Context, msg: Any) -> None:
+        status = await ctx.job_status()
+        if is_terminal(status):
+            ctx.log.info("skipped", why=f"job already {status}")
+            return
+        await handler(ctx, msg)
+
+    return checked
 
 
 async def on_ticket_submitted(ctx: Context, msg: TicketSubmitted) -> None:
@@ -107,7 +122,12 @@ def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
 async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     assert ctx.job_id is not None
     settings = ctx.service.settings
-    v = decide_step(msg, await _steps_so_far(ctx), settings.max_steps)
+    # The job-state check and the step count overlap: two round trips for the price of one.
+    status, steps = await asyncio.gather(ctx.job_status(), _steps_so_far(ctx))
+    if is_terminal(status):
+        ctx.log.info("skipped", why=f"job already {status}")
+        return
+    v = decide_step(msg, steps, settings.max_steps)
     record = audit.record(
         ctx,
         "step",

@@ -103,6 +103,7 @@ CREATE TABLE audit_log (
     at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX audit_log_tenant ON audit_log (tenant_id, at DESC);
+CREATE INDEX audit_log_job ON audit_log (tenant_id, job_id, action);
 
 CREATE TABLE executions (
     tenant_id   text NOT NULL,
