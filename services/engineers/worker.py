@@ -7,7 +7,7 @@ import asyncio
 
 from shared import workspace
 from shared.crew import jobwork, prompts
-from shared.crew.agent import run_agent
+from shared.crew.agent import AgentFailed, run_agent
 from shared.messages import TaskDone, TaskReady, TaskStarted
 from shared.service import Context
 
@@ -20,16 +20,21 @@ async def on_task_ready(ctx: Context, msg: TaskReady) -> None:
     role = task.kind
     await ctx.publish(TaskStarted(task_id=task.id, role=role, round=msg.round))
     work = await jobwork.load(ctx)
-    summary = await run_agent(
-        ctx,
-        work,
-        role=role,
-        run_key=f"{role}-{task.id}-r{msg.round}",
-        instructions=prompts.engineer(role),
-        input_text=prompts.task_text(work.ticket, task.model_dump()),
-        task_id=task.id,
-        round=msg.round,
-    )
+    try:
+        summary = await run_agent(
+            ctx,
+            work,
+            role=role,
+            run_key=f"{role}-{task.id}-r{msg.round}",
+            instructions=prompts.engineer(role),
+            input_text=prompts.task_text(work.ticket, task.model_dump()),
+            task_id=task.id,
+            round=msg.round,
+        )
+    except AgentFailed as exc:  # bad model output or no model: the job fails, nothing retries
+        await ctx.fail_job(str(exc))
+        return
+
     commit = await asyncio.to_thread(
         workspace.commit_and_push, work.workdir, work.job_id, f"{role}: {task.title}"
     )

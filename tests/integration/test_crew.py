@@ -12,6 +12,8 @@ import psutil
 from shared import registry
 from shared import subjects as s
 from shared.bus.client import Bus
+from shared.forge.base import PrRequest
+from shared.forge.local import LocalForge
 from shared.ids import new_job_id
 from shared.messages import (
     ApprovalGranted,
@@ -88,6 +90,23 @@ async def test_demo_ticket_to_pull_request(
     pr = await pool.fetchrow("SELECT number, body, state FROM pull_requests WHERE job_id = $1", job)
     assert pr is not None and pr["state"] == "open"
     assert "## Tests and gates" in pr["body"] and "shop.py" in pr["body"]
+
+    # A redelivered qa.passed reaches a forge that already has the PR: the same one comes back.
+    again = await LocalForge(home, pool).open_pr(
+        PrRequest(
+            tenant=tenant,
+            job_id=job,
+            repo_id="demo-shop",
+            source_url=str(repo),
+            workspace=remote,
+            branch=f"devforge/{job}",
+            base="main",
+            title="x",
+            body="y",
+        )
+    )
+    assert (again.number, again.created) == (pr["number"], False)
+    assert await pool.fetchval("SELECT count(*) FROM pull_requests WHERE job_id = $1", job) == 1
 
 
 TRANSCRIPTS = Path(__file__).parents[1] / "data" / "transcripts"
