@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -10,12 +11,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+from shared.bus.client import Bus
+from shared.bus.topology import declare
+from shared.db.migrate import upgrade
+from shared.db.pool import create_pool
+from shared.embedded import servers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,3 +109,62 @@ def timed(fn: Any) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+@dataclass
+class Servers:
+    """A bare bus and database (no services) for benchmarks that start their own processes."""
+
+    bus: Bus
+    pool: Any
+    env: dict[str, str]
+
+
+@asynccontextmanager
+async def bus_and_db(**env_extra: str) -> AsyncIterator[Servers]:
+    with tempfile.TemporaryDirectory(prefix="dfb-") as tmp:
+        root = Path(tmp)
+        nats = servers.start_nats(root / "nats", servers.plain_config(root / "js"))
+        pg = servers.start_postgres(root / "pg")
+        try:
+            upgrade(pg)
+            bus = await Bus.connect(nats.url)
+            await declare(bus.js, max_deliver=5, ack_wait=30)
+            pool = await create_pool(pg)
+            env = {
+                "PATH": os.environ.get("PATH", ""),
+                "DEVFORGE_NATS_URL": nats.url,
+                "DEVFORGE_DATABASE_URL": pg,
+                "DEVFORGE_HOME": str(root / "home"),
+                "DEVFORGE_LOG_LEVEL": "warning",
+                **env_extra,
+            }
+            try:
+                yield Servers(bus, pool, env)
+            finally:
+                await pool.close()
+                await bus.close()
+        finally:
+            nats.stop()
+            servers.stop_postgres(root / "pg")
+
+
+@asynccontextmanager
+async def service_processes(
+    module: str, name: str, env: dict[str, str], n: int
+) -> AsyncIterator[None]:
+    """``n`` processes of one service, ready (their ready files written) when entered."""
+    procs = [
+        subprocess.Popen([sys.executable, "-m", module], env=env, stderr=subprocess.DEVNULL)
+        for _ in range(n)
+    ]
+    try:
+        ready = Path(env["DEVFORGE_HOME"]) / "run" / "ready"
+        while not ready.exists() or len(list(ready.glob(f"{name}.*"))) < n:
+            await asyncio.sleep(0.05)
+        yield
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(20)

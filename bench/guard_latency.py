@@ -9,23 +9,15 @@ subscriber with no service in between.
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 import shlex
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.common import median, percentile
+from bench.common import Servers, bus_and_db, median, percentile, service_processes
 from services.guard.handlers import decide_step
 from shared import subjects as s
 from shared.bus.client import Bus
-from shared.bus.topology import declare
-from shared.db.migrate import upgrade
-from shared.db.pool import create_pool
-from shared.embedded import servers
 from shared.ids import new_id, new_job_id
 from shared.messages import StepProposed
 from shared.policy.commands import _assess
@@ -107,32 +99,20 @@ async def _bus_round_trip(bus: Bus, tenant: str) -> list[float]:
     return [(got[m] - sent[m]) * 1000 for m in sent]
 
 
-async def _guard_latency(bus: Bus, pool: Any, env: dict[str, str], n: int) -> list[float]:
+async def _guard_latency(srv: Servers, n: int) -> list[float]:
     tenant = f"g{n}-{new_id()[-6:]}"
-    await add_tenant(pool, bus, tenant)
-    home = Path(env["DEVFORGE_HOME"])
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "services.guard"], env=env, stderr=subprocess.DEVNULL
-        )
-        for _ in range(n)
-    ]
-    try:
-        ready = home / "run" / "ready"
-        while not ready.exists() or len(list(ready.glob("guard.*"))) < n:
-            await asyncio.sleep(0.05)
+    await add_tenant(srv.pool, srv.bus, tenant)
+    async with service_processes("services.guard", "guard", srv.env, n):
         job = new_job_id()
         got: dict[str, float] = {}
         done = asyncio.Event()
 
         async def cb(msg: Any) -> None:
-            import json
-
             got[json.loads(msg.data)["step_id"]] = time.perf_counter()
             if len(got) >= BUS_STEPS:
                 done.set()
 
-        sub = await bus.nc.subscribe(s.job(tenant, job, "step.approved"), cb=cb)
+        sub = await srv.bus.nc.subscribe(s.job(tenant, job, "step.approved"), cb=cb)
         sent: dict[str, float] = {}
         for i in range(BUS_STEPS):
             step = StepProposed(
@@ -142,45 +122,19 @@ async def _guard_latency(bus: Bus, pool: Any, env: dict[str, str], n: int) -> li
                 arguments={"command": f"pytest -q -k t{i}"},
             )
             sent[step.step_id] = time.perf_counter()
-            await bus.publish_job(tenant, job, step)
+            await srv.bus.publish_job(tenant, job, step)
             await asyncio.sleep(1 / BUS_RATE)
         await asyncio.wait_for(done.wait(), 60)
         await sub.unsubscribe()
         return [(got[k] - sent[k]) * 1000 for k in sent]
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(20)
 
 
 async def _on_bus() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="dfb-") as tmp:
-        root = Path(tmp)
-        nats = servers.start_nats(root / "nats", servers.plain_config(root / "js"))
-        pg = servers.start_postgres(root / "pg")
-        try:
-            upgrade(pg)
-            bus = await Bus.connect(nats.url)
-            await declare(bus.js, max_deliver=5, ack_wait=30)
-            pool = await create_pool(pg)
-            tenant = f"rt-{new_id()[-6:]}"
-            env = {
-                "PATH": os.environ.get("PATH", ""),
-                "DEVFORGE_NATS_URL": nats.url,
-                "DEVFORGE_DATABASE_URL": pg,
-                "DEVFORGE_HOME": str(root / "home"),
-                "DEVFORGE_LOG_LEVEL": "warning",
-                "DEVFORGE_MAX_STEPS": str(BUS_STEPS * 10),  # one job carries every step here
-            }
-            base = await _bus_round_trip(bus, tenant)
-            one = await _guard_latency(bus, pool, env, 1)
-            two = await _guard_latency(bus, pool, env, 2)
-            await pool.close()
-            await bus.close()
-        finally:
-            nats.stop()
-            servers.stop_postgres(root / "pg")
+    # One job carries every step here, so the step budget is raised for it.
+    async with bus_and_db(DEVFORGE_MAX_STEPS=str(BUS_STEPS * 10)) as srv:
+        base = await _bus_round_trip(srv.bus, f"rt-{new_id()[-6:]}")
+        one = await _guard_latency(srv, 1)
+        two = await _guard_latency(srv, 2)
     return {
         "steps": BUS_STEPS,
         "offered_rate_per_s": BUS_RATE,

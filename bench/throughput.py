@@ -7,22 +7,14 @@ a bare JetStream pull consumer that acks without any processing, on the same ser
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.common import median
+from bench.common import Servers, bus_and_db, median, service_processes
 from shared import subjects as s
 from shared.bus.client import Bus
-from shared.bus.topology import ConsumerSpec, declare
-from shared.db.migrate import upgrade
-from shared.db.pool import create_pool
-from shared.embedded import servers
+from shared.bus.topology import ConsumerSpec
 from shared.ids import new_job_id
 from shared.messages import TicketSubmitted
 from shared.registry import add_tenant
@@ -55,20 +47,10 @@ async def _raw_baseline(bus: Bus) -> float:
     return MESSAGES / (time.perf_counter() - t0)
 
 
-async def _guard_rate(bus: Bus, env: dict[str, str], pool: Any, instances: int) -> float:
+async def _guard_rate(srv: Servers, instances: int) -> float:
     tenant = f"b-{secrets.token_hex(3)}"
-    await add_tenant(pool, bus, tenant)
-    home = Path(env["DEVFORGE_HOME"])
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "services.guard"], env=env, stderr=subprocess.DEVNULL
-        )
-        for _ in range(instances)
-    ]
-    try:
-        ready = home / "run" / "ready"
-        while len([f for f in ready.glob("guard.*")]) < instances if ready.exists() else True:
-            await asyncio.sleep(0.05)
+    await add_tenant(srv.pool, srv.bus, tenant)
+    async with service_processes("services.guard", "guard", srv.env, instances):
         accepted = asyncio.Event()
         count = 0
 
@@ -78,46 +60,21 @@ async def _guard_rate(bus: Bus, env: dict[str, str], pool: Any, instances: int) 
             if count >= MESSAGES:
                 accepted.set()
 
-        sub = await bus.nc.subscribe(f"devforge.{tenant}.job.*.ticket.accepted", cb=on_msg)
+        sub = await srv.bus.nc.subscribe(f"devforge.{tenant}.job.*.ticket.accepted", cb=on_msg)
         t0 = time.perf_counter()
         for _ in range(MESSAGES):
-            await bus.publish_job(tenant, new_job_id(), TICKET)
+            await srv.bus.publish_job(tenant, new_job_id(), TICKET)
         await asyncio.wait_for(accepted.wait(), 120)
         rate = MESSAGES / (time.perf_counter() - t0)
         await sub.unsubscribe()
         return rate
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(20)
 
 
 async def _main() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="dfb-") as tmp:
-        root = Path(tmp)
-        nats = servers.start_nats(root / "nats", servers.plain_config(root / "js"))
-        pg = servers.start_postgres(root / "pg")
-        try:
-            upgrade(pg)
-            bus = await Bus.connect(nats.url)
-            await declare(bus.js, max_deliver=5, ack_wait=30)
-            pool = await create_pool(pg)
-            env = {
-                "PATH": os.environ.get("PATH", ""),
-                "DEVFORGE_NATS_URL": nats.url,
-                "DEVFORGE_DATABASE_URL": pg,
-                "DEVFORGE_HOME": str(root / "home"),
-                "DEVFORGE_LOG_LEVEL": "warning",
-            }
-            base = [await _raw_baseline(bus) for _ in range(RUNS)]
-            one = [await _guard_rate(bus, env, pool, 1) for _ in range(RUNS)]
-            two = [await _guard_rate(bus, env, pool, 2) for _ in range(RUNS)]
-            await pool.close()
-            await bus.close()
-        finally:
-            nats.stop()
-            servers.stop_postgres(root / "pg")
+    async with bus_and_db() as srv:
+        base = [await _raw_baseline(srv.bus) for _ in range(RUNS)]
+        one = [await _guard_rate(srv, 1) for _ in range(RUNS)]
+        two = [await _guard_rate(srv, 2) for _ in range(RUNS)]
     return {
         "service": "guard (ticket.submitted -> secret pre-flight -> ticket.accepted + audit row)",
         "messages_per_run": MESSAGES,

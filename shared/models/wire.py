@@ -1,4 +1,4 @@
-"""The wire request and response of each model attempt, captured by httpx event hooks.
+"""The wire request and response of each model attempt, captured by httpx2 event hooks.
 
 The provider sets a fresh ``Capture`` in a ContextVar around each attempt; the hooks run in the
 same task as the OpenAI client's request, so concurrent runs never see each other's capture.
@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2 as httpx  # the HTTP client openai 3.x is built on
 import openai
 
 

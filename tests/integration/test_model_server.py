@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx  # the HTTP client openai 3.x is built on
 import pytest
 from agents import Agent, RunConfig, Runner, function_tool
 
