@@ -7,12 +7,14 @@ import configparser
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -54,8 +56,17 @@ def _wait_status(home: Path, job: str, want: str, timeout: float = 60) -> dict[s
         time.sleep(0.3)
 
 
-def test_up_down_and_restart_keeps_jobs(tmp_path: Path) -> None:
-    home = Path(tempfile.mkdtemp(prefix="dft-home-"))  # outside pytest's 0700 tree (see conftest)
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A data directory outside pytest's 0700 tree (see conftest); whatever happens in the
+    test, no stack is left running from it."""
+    path = Path(tempfile.mkdtemp(prefix="dft-home-"))
+    yield path
+    devforge(path, "down")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_up_down_and_restart_keeps_jobs(tmp_path: Path, home: Path) -> None:
     repo = tmp_path / "shop"
     subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
     subprocess.run(
