@@ -42,10 +42,15 @@ def _tree_rss(pid: int) -> dict[str, int]:
         try:
             cmd = p.cmdline()
             name = next((a for a in cmd if a.startswith("services.")), p.name())
-            if "supervisord" in " ".join(cmd):
+            line = " ".join(cmd)
+            if "supervisord" in line:
                 name = "supervisord"
-            elif "shared.cli.main" in " ".join(cmd):
+            elif "model-server" in line:
+                name = "model-server (replay)"
+            elif "shared.cli.main" in line:
                 name = "devforge up"
+            elif "services.engineers" in line:
+                name = "services.engineers " + cmd[-1]
             out[name] = out.get(name, 0) + p.memory_info().rss
         except psutil.NoSuchProcess:
             continue
