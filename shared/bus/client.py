@@ -10,7 +10,7 @@ from nats.aio.client import Client
 from nats.js.api import PubAck
 
 from shared import subjects as s
-from shared.messages import DeadLetter, Message, TaskReady
+from shared.messages import DeadLetter, Message, MintReply, MintRequest, TaskReady, decode
 
 
 def identity_of(url: str) -> str | None:
@@ -101,3 +101,17 @@ class Bus:
         )
         headers = {"Nats-Msg-Id": f"dlq.{service}.{stream_seq}"} if stream_seq else None
         return await self.js.publish(s.dlq(service), letter.to_bytes(), headers=headers)
+
+    async def mint(
+        self, tenant: str, request_id: str, *, approver: str, minted_by: str, break_glass: bool
+    ) -> MintReply:
+        """Ask the guard (``devforge.rpc.guard.mint``) for a one-time approval token."""
+        req = MintRequest(
+            tenant=tenant,
+            request_id=request_id,
+            approver=approver,
+            minted_by=minted_by,  # type: ignore[arg-type]
+            break_glass=break_glass,
+        )
+        msg = await self.nc.request(s.GUARD_MINT, req.to_bytes(), timeout=10)
+        return decode(MintReply, msg.data)

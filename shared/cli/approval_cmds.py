@@ -15,10 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared import subjects as s
 from shared.approvals import ApprovalError
 from shared.cli.context import Conn, run
-from shared.messages import ApprovalGranted, ApprovalRefused, MintReply, MintRequest, decode
+from shared.messages import ApprovalGranted, ApprovalRefused, MintReply
 from shared.settings import get_settings
 
 approvals_app = typer.Typer(name="approvals", help="Approval requests.", no_args_is_help=True)
@@ -27,18 +26,16 @@ TenantOpt = typer.Option(None, "--tenant", help="tenant id (default: $DEVFORGE_T
 
 
 async def mint_as_operator(c: Conn, tenant: str, request_id: str) -> MintReply:
-    req = MintRequest(
-        tenant=tenant,
-        request_id=request_id,
-        approver=f"operator:{getpass.getuser()}",
-        minted_by="operator",
-        break_glass=True,
-    )
     try:
-        msg = await c.bus.nc.request(s.GUARD_MINT, req.to_bytes(), timeout=10)
+        reply = await c.bus.mint(
+            tenant,
+            request_id,
+            approver=f"operator:{getpass.getuser()}",
+            minted_by="operator",
+            break_glass=True,
+        )
     except TimeoutError:
         raise ApprovalError("the guard did not answer the mint request (is it running?)") from None
-    reply = decode(MintReply, msg.data)
     if reply.error or not reply.token or not reply.job_id:
         raise ApprovalError(reply.error or "the guard returned no token")
     return reply

@@ -37,4 +37,3 @@ class PushRejected(RuntimeError):
 class Forge(Protocol):
     async def open_pr(self, req: PrRequest) -> PullRequest:
         """Push the squashed branch and open the PR; return the existing one if already open."""
-        ...

@@ -18,12 +18,10 @@ from shared.ids import new_job_id
 from shared.messages import (
     ApprovalGranted,
     JobCancelled,
-    MintReply,
-    MintRequest,
     TicketSubmitted,
-    decode,
 )
 from shared.workspace import git
+from tests.support.approve import operator_token
 from tests.support.crew import crew, demo_repo, replay_server
 from tests.support.running import collecting, eventually
 
@@ -48,19 +46,7 @@ async def test_demo_ticket_to_pull_request(
 
             held = await eventually(waiting, timeout=60)
             assert "plan.migration" in held["rule_ids"]
-            reply = await bus.nc.request(
-                s.GUARD_MINT,
-                MintRequest(
-                    tenant=tenant,
-                    request_id=held["request_id"],
-                    approver="ops",
-                    minted_by="operator",
-                    break_glass=True,
-                ).to_bytes(),
-                timeout=10,
-            )
-            token = decode(MintReply, reply.data).token
-            assert token
+            token = await operator_token(bus, tenant, held["request_id"])
             await bus.publish_job(
                 tenant, job, ApprovalGranted(request_id=held["request_id"], token=token)
             )

@@ -19,12 +19,10 @@ from shared.ids import new_id, new_job_id
 from shared.messages import (
     ApprovalGranted,
     MintReply,
-    MintRequest,
     PlanTask,
     StepProposed,
     TaskPlan,
     TicketPlanned,
-    decode,
 )
 from shared.service import Service
 from tests.support.running import collecting, eventually, running, settings
@@ -53,15 +51,9 @@ async def _decision(col: Any, step_id: str) -> tuple[str, dict[str, Any]]:
 
 
 async def _mint(bus: Bus, tenant: str, request_id: str) -> MintReply:
-    req = MintRequest(
-        tenant=tenant,
-        request_id=request_id,
-        approver="ops",
-        minted_by="operator",
-        break_glass=True,
+    return await bus.mint(
+        tenant, request_id, approver="ops", minted_by="operator", break_glass=True
     )
-    reply = await bus.nc.request(s.GUARD_MINT, req.to_bytes(), timeout=10)
-    return decode(MintReply, reply.data)
 
 
 async def test_deny_allow_and_approval_by_token(

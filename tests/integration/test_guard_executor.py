@@ -20,8 +20,9 @@ from shared.bus.client import Bus, inbox_for
 from shared.decisions import Signer, Verifier
 from shared.executor import Executor, PgExecutionStore
 from shared.ids import new_id, new_job_id
-from shared.messages import ApprovalGranted, MintReply, MintRequest, StepProposed, decode
+from shared.messages import ApprovalGranted, StepProposed
 from shared.registry import add_tenant
+from tests.support.approve import operator_token
 from tests.support.mcp_servers import sandbox_server, text
 from tests.support.running import collecting, eventually, running, settings
 
@@ -137,19 +138,7 @@ async def _scenario(client: Any, job: str, bus: Bus, nats_as: Any, pool: asyncpg
             },
         )
         assert early.is_error
-        reply = await bus.nc.request(
-            s.GUARD_MINT,
-            MintRequest(
-                tenant=TENANT,
-                request_id=waiting["request_id"],
-                approver="ops",
-                minted_by="operator",
-                break_glass=True,
-            ).to_bytes(),
-            timeout=10,
-        )
-        token = decode(MintReply, reply.data).token
-        assert token
+        token = await operator_token(bus, TENANT, waiting["request_id"])
         url = nats_as(f"tenant-{TENANT}")
         tenant_nc = await nats.connect(url, inbox_prefix=inbox_for(url))
         await tenant_nc.publish(
