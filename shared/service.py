@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,7 @@ class Service:
             ctx.log.info("skipped", why="job already ended")
             await raw.ack()
             return
+        started = time.perf_counter()
         beat = asyncio.create_task(self._keep_alive(raw))
         work = asyncio.create_task(handler(ctx, msg))
         if parsed.job_id:
@@ -180,7 +182,8 @@ class Service:
                 self._inflight.get(parsed.job_id, set()).discard(work)
         self.stats["handled"] += 1
         await raw.ack()
-        ctx.log.info("handled", message=ctx.event)
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        ctx.log.info("handled", message=ctx.event, ms=ms)
 
     async def _keep_alive(self, raw: Msg) -> None:
         period = max(self.settings.ack_wait / 3, 0.5)

@@ -98,16 +98,19 @@ async def on_ticket_planned(ctx: Context, msg: TicketPlanned) -> None:
         )
 
 
-async def _steps_so_far(ctx: Context) -> int:
-    """Steps of this job decided before this message (stable on redelivery)."""
-    n = await ctx.pool.fetchval(
-        "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND job_id = $2 AND action = 'step' "
-        "AND msg_key <> $3",
+async def _job_and_steps(ctx: Context) -> tuple[str | None, int]:
+    """The job's status and how many of its steps were decided before this message, in one
+    round trip (the count is stable on redelivery: this message's own row is left out)."""
+    row = await ctx.pool.fetchrow(
+        "SELECT (SELECT status FROM jobs WHERE id = $2) AS status, "
+        "(SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND job_id = $2 "
+        " AND action = 'step' AND msg_key <> $3) AS steps",
         ctx.tenant,
         ctx.job_id,
         audit.key(ctx),
     )
-    return int(n or 0)
+    assert row is not None
+    return row["status"], int(row["steps"] or 0)
 
 
 def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
@@ -122,8 +125,7 @@ def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
 async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     assert ctx.job_id is not None
     settings = ctx.service.settings
-    # The job-state check and the step count overlap: two round trips for the price of one.
-    status, steps = await asyncio.gather(ctx.job_status(), _steps_so_far(ctx))
+    status, steps = await _job_and_steps(ctx)
     if is_terminal(status):
         ctx.log.info("skipped", why=f"job already {status}")
         return
