@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import nats
@@ -103,14 +104,20 @@ class Bus:
         return await self.js.publish(s.dlq(service), letter.to_bytes(), headers=headers)
 
     async def mint(
-        self, tenant: str, request_id: str, *, approver: str, minted_by: str, break_glass: bool
+        self,
+        tenant: str,
+        request_id: str,
+        *,
+        approver: str,
+        minted_by: Literal["gateway", "operator"],
+        break_glass: bool,
     ) -> MintReply:
         """Ask the guard (``devforge.rpc.guard.mint``) for a one-time approval token."""
         req = MintRequest(
             tenant=tenant,
             request_id=request_id,
             approver=approver,
-            minted_by=minted_by,  # type: ignore[arg-type]
+            minted_by=minted_by,
             break_glass=break_glass,
         )
         msg = await self.nc.request(s.GUARD_MINT, req.to_bytes(), timeout=10)
