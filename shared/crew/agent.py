@@ -8,6 +8,7 @@ then continues live.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any
 from agents import Agent, AgentOutputSchema, FunctionTool, ModelSettings, RunConfig, Runner, Tool
 from agents.exceptions import AgentsException
 
+from shared import workspace
 from shared.crew import jobwork
 from shared.crew.steps import StepWatcher, ToolGateway
 from shared.crew.toolbox import MIGRATION_DIRS, Toolbox, open_toolbox
@@ -25,6 +27,20 @@ from shared.policy.secrets import redact
 from shared.service import Context
 
 Call = Callable[[str, dict[str, Any]], Awaitable[tuple[bool, str]]]
+
+
+ENGINEER_ROLES = ("backend", "frontend", "migration")
+
+
+def _committer(work: jobwork.JobWork, role: str) -> Callable[[str, str], Awaitable[None]]:
+    """Commit and push each change to the job branch as it happens (squashed for the PR)."""
+
+    async def commit(tool: str, step_id: str) -> None:
+        await asyncio.to_thread(
+            workspace.commit_and_push, work.workdir, work.job_id, f"{role}: {tool} ({step_id})"
+        )
+
+    return commit
 
 
 class AgentFailed(RuntimeError):
@@ -69,6 +85,7 @@ async def _gateway(
                 execute=toolbox.execute,
                 task_id=task_id,
                 decision_timeout=settings.approval_timeout + 60,
+                after_change=_committer(work, role) if role in ENGINEER_ROLES else None,
             )
             yield gateway, toolbox
     finally:

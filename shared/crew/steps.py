@@ -25,6 +25,7 @@ from shared.policy.injection import fence_untrusted
 from shared.policy.secrets import redact, scan
 
 OUTPUT_LIMIT = 16_000
+CHANGES_WORKTREE = frozenset({"write_file", "delete_file", "run_command"})
 Execute = Callable[[str, dict[str, Any], dict[str, str]], Awaitable[tuple[bool, str]]]
 
 
@@ -91,6 +92,9 @@ class ToolGateway:
     decision_timeout: float = 3600.0
     calls: int = 0
     log: list[tuple[str, str, bool]] = field(default_factory=list)  # (tool, step id, ok)
+    # Called after a tool that changes the worktree succeeded: the job branch is the durable
+    # workspace, so the change is committed and pushed before the model moves on.
+    after_change: Callable[[str, str], Awaitable[None]] | None = None
 
     def next_step_id(self) -> str:
         self.calls += 1
@@ -142,4 +146,6 @@ class ToolGateway:
             StepResult(step_id=step_id, tool=tool, ok=ok, output=clean, truncated=truncated),
         )
         self.log.append((tool, step_id, ok))
+        if ok and self.after_change is not None and tool in CHANGES_WORKTREE:
+            await self.after_change(tool, step_id)
         return ok, clean

@@ -73,6 +73,12 @@ async def test_demo_ticket_to_pull_request(
     shop = git(remote, "show", f"refs/heads/devforge/{job}:shop.py")
     assert '"/health"' in shop
     assert git(remote, "show", f"refs/heads/devforge/{job}:migrations/002_add_items_created_at.sql")
+    # Every change was committed to the job branch as it happened (the branch is the workspace).
+    history = git(remote, "log", "--format=%s", f"refs/heads/main..refs/heads/devforge/{job}")
+    changes = history.splitlines()
+    assert "backend: write_file (backend-t1-r1-2)" in changes
+    assert "backend: write_file (backend-t1-r1-3)" in changes
+    assert "migration: write_file (migration-t2-r1-2)" in changes
     pr = await pool.fetchrow("SELECT number, body, state FROM pull_requests WHERE job_id = $1", job)
     assert pr is not None and pr["state"] == "open"
     assert "## Tests and gates" in pr["body"] and "shop.py" in pr["body"]
