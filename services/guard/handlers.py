@@ -36,6 +36,7 @@ from shared.policy.secrets import redact, scan
 from shared.policy.tool_calls import BadToolArguments, assess_tool_call
 from shared.policy.verdict import Verdict, combine
 from shared.service import Context, Handler, Service
+from shared.settings import Settings
 
 STATE = GuardState()
 
@@ -122,6 +123,30 @@ def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
     return combine(call, assess_step_budget(steps_so_far, limit))
 
 
+def signed(
+    settings: Settings,
+    tenant: str,
+    job_id: str,
+    step_id: str,
+    tool: str,
+    arguments: dict[str, Any],
+    *,
+    rule_ids: list[str] | None = None,
+    request_id: str | None = None,
+) -> StepApproved:
+    """The approval of exactly this call, signed with the guard's key."""
+    sig = STATE.signer(settings).sign(tenant, job_id, step_id, tool, arguments)
+    return StepApproved(
+        step_id=step_id,
+        tool=tool,
+        args_sha256=sig.args_sha256,
+        signature=sig.signature,
+        key_id=sig.key_id,
+        rule_ids=rule_ids or [],
+        request_id=request_id,
+    )
+
+
 async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     assert ctx.job_id is not None
     settings = ctx.service.settings
@@ -139,15 +164,13 @@ async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
         details={"step_id": msg.step_id, "tool": msg.tool, "agent": msg.agent},
     )
     if v.verdict == "allow":
-        sig = STATE.signer(settings).sign(
-            ctx.tenant, ctx.job_id, msg.step_id, msg.tool, msg.arguments
-        )
-        approved = StepApproved(
-            step_id=msg.step_id,
-            tool=msg.tool,
-            args_sha256=sig.args_sha256,
-            signature=sig.signature,
-            key_id=sig.key_id,
+        approved = signed(
+            settings,
+            ctx.tenant,
+            ctx.job_id,
+            msg.step_id,
+            msg.tool,
+            msg.arguments,
             rule_ids=v.rule_ids,
         )
         # The audit row and the decision go out together; if either fails, both are retried
@@ -249,15 +272,13 @@ async def release(
         return
     assert req.step_id and req.tool is not None and req.arguments is not None
     if grant:
-        sig = STATE.signer(service.settings).sign(
-            tenant, job_id, req.step_id, req.tool, req.arguments
-        )
-        msg = StepApproved(
-            step_id=req.step_id,
-            tool=req.tool,
-            args_sha256=sig.args_sha256,
-            signature=sig.signature,
-            key_id=sig.key_id,
+        msg = signed(
+            service.settings,
+            tenant,
+            job_id,
+            req.step_id,
+            req.tool,
+            req.arguments,
             request_id=req.request_id,
         )
     else:
