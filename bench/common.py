@@ -149,13 +149,21 @@ async def bus_and_db(**env_extra: str) -> AsyncIterator[Servers]:
             servers.stop_postgres(root / "pg")
 
 
+def _log_sink(env: dict[str, str]) -> Any:
+    """Where bench service logs go: a file named by DEVFORGE_BENCH_LOG, or nowhere."""
+    path = env.get("DEVFORGE_BENCH_LOG") or os.environ.get("DEVFORGE_BENCH_LOG")
+    return open(path, "a") if path else subprocess.DEVNULL
+
+
 @asynccontextmanager
 async def service_processes(
     module: str, name: str, env: dict[str, str], n: int
 ) -> AsyncIterator[None]:
     """``n`` processes of one service, ready (their ready files written) when entered."""
     procs = [
-        subprocess.Popen([sys.executable, "-m", module], env=env, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", module], env=env, stdout=_log_sink(env), stderr=_log_sink(env)
+        )
         for _ in range(n)
     ]
     try:

@@ -114,13 +114,17 @@ async def _job_and_steps(ctx: Context) -> tuple[str | None, int]:
     return row["status"], int(row["steps"] or 0)
 
 
+def assess_call(msg: StepProposed) -> Verdict:
+    """The policy's verdict on the call itself (its tool and arguments)."""
+    try:
+        return assess_tool_call(msg.tool, msg.arguments)
+    except BadToolArguments as exc:
+        return Verdict(verdict="deny", rule_ids=["tool.bad_arguments"], reasons=[str(exc)])
+
+
 def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
     """The whole decision for one tool call: policy for the call, plus the job's step budget."""
-    try:
-        call = assess_tool_call(msg.tool, msg.arguments)
-    except BadToolArguments as exc:
-        call = Verdict(verdict="deny", rule_ids=["tool.bad_arguments"], reasons=[str(exc)])
-    return combine(call, assess_step_budget(steps_so_far, limit))
+    return combine(assess_call(msg), assess_step_budget(steps_so_far, limit))
 
 
 def signed(
@@ -150,11 +154,15 @@ def signed(
 async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     assert ctx.job_id is not None
     settings = ctx.service.settings
-    status, steps = await _job_and_steps(ctx)
+    # The policy needs no database: it runs while the job's status and step count are fetched.
+    lookup = asyncio.ensure_future(_job_and_steps(ctx))
+    await asyncio.sleep(0)  # let the query be sent before the CPU-bound policy starts
+    call = assess_call(msg)
+    status, steps = await lookup
     if is_terminal(status):
         ctx.log.info("skipped", why=f"job already {status}")
         return
-    v = decide_step(msg, steps, settings.max_steps)
+    v = combine(call, assess_step_budget(steps, settings.max_steps))
     record = audit.record(
         ctx,
         "step",

@@ -32,6 +32,7 @@ from shared.policy._cmd_base import IO, SECRET_VAR, Ctx, check_path, command_nam
 from shared.policy._cmd_rules import DECODERS, DOWNLOADERS, LITERAL, NETCAT, Handler
 from shared.policy._patterns import classify
 from shared.policy._shell import Pipeline, SimpleCommand, Word, parse
+from shared.policy._simple import parse_simple
 from shared.policy.verdict import Verdict, from_hits
 
 __all__ = ["assess_command"]
@@ -280,7 +281,8 @@ def _run_text(text: str, ctx: Ctx) -> None:
     if _FORK_BOMB.search(text):
         ctx.deny("command.fork_bomb", "fork bomb pattern")
     saved = ctx.cwd
-    parsed = parse(_TIME_PREFIX.sub("", text, count=1), DOWNLOADERS | NETCAT, _peel)
+    line = _TIME_PREFIX.sub("", text, count=1)
+    parsed = parse_simple(line) or parse(line, DOWNLOADERS | NETCAT, _peel)
     ctx.hits.extend(parsed.issues)
     for unit in parsed.units:
         _run_pipeline(unit, ctx)
