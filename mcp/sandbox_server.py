@@ -34,6 +34,17 @@ from shared.executor import (
     is_regular,
     open_beneath,
 )
+from shared.prepare import (
+    MAX_REQUIREMENTS_BYTES,
+    REQUIREMENT_FILES,
+    Declared,
+    PrepareConfig,
+    PrepareError,
+    declared,
+    env_path,
+    mounts_for,
+    prepare,
+)
 from shared.sandbox import (
     Result,
     SandboxUnavailable,
@@ -90,6 +101,19 @@ def build_server(
     mem = memory_mb or int(_env_float("DEVFORGE_SANDBOX_MEMORY_MB", 4096))
     server = GuardedServer("devforge-sandbox", executor, instructions=INSTRUCTIONS)
 
+    prepare_config = PrepareConfig.from_env()
+
+    def prepared() -> tuple[list[Path], dict[str, str]]:
+        """Mounts for the environment prepared for the worktree's current requirements."""
+        if prepare_config is None:
+            return [], {}
+        try:
+            decl = _declared(root)
+        except PrepareError:
+            return [], {}
+        env = env_path(prepare_config, executor.tenant or "_", decl)
+        return mounts_for(env) if decl.requirements and env.is_dir() else ([], {})
+
     async def run(
         command: Sequence[str] | str,
         *,
@@ -97,14 +121,15 @@ def build_server(
         ro_binds: Sequence[Path] = (),
         env_extra: dict[str, str] | None = None,
     ) -> Result:
+        env_binds, env_vars = prepared()
         try:
             return await run_sandboxed(
                 command,
                 root,
                 timeout_s=min(timeout or limit_s, limit_s),
                 memory_mb=mem,
-                ro_binds=ro_binds,
-                env_extra=env_extra,
+                ro_binds=[*ro_binds, *env_binds],
+                env_extra={**env_vars, **(env_extra or {})},
             )
         except SandboxUnavailable as exc:
             raise ToolError(f"sandbox unavailable: {exc}") from None
@@ -121,6 +146,30 @@ def build_server(
         if not command.strip() or len(command) > MAX_COMMAND or "\x00" in command:
             raise ToolError(f"refused: the command must be 1-{MAX_COMMAND} characters")
         return (await run(command)).render()
+
+    @server.tool(structured_output=False)
+    async def prepare_env(decision: Decision) -> str:
+        """Install the repository's pinned test dependencies (requirements*.txt) into a cached
+        environment that later commands mount read-only; network only to package registries."""
+        if prepare_config is None:
+            raise ToolError("the prepare phase is not configured (DEVFORGE_ENVS_DIR)")
+        try:
+            decl = _declared(root)
+            if not decl.requirements:
+                return "nothing to prepare: no requirements file declares dependencies"
+            _, built, result = await prepare(prepare_config, executor.tenant or "_", root, decl)
+        except PrepareError as exc:
+            raise ToolError(f"refused: {exc}") from None
+        except SandboxUnavailable as exc:
+            raise ToolError(f"sandbox unavailable: {exc}") from None
+        files = ", ".join(decl.files)
+        if not built:
+            return f"environment ready (cached) for {files}: {len(decl.requirements)} package(s)"
+        assert result is not None
+        return (
+            f"environment built for {files}: {len(decl.requirements)} package(s)\n"
+            + (result.render()[-2000:])
+        )
 
     @server.tool(structured_output=False)
     async def run_tests(decision: Decision) -> str:
@@ -259,6 +308,28 @@ def _added_by_file(diff: str) -> list[tuple[str, list[int], str]]:
             new_left = int(m.group(3) or "1")
     flush()
     return out
+
+
+def _declared(root: Path) -> Declared:
+    """The worktree's declared requirements (files read beneath the root, never via links)."""
+    files: dict[str, str] = {}
+    for name in REQUIREMENT_FILES:
+        try:
+            fd = open_beneath(root, name, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            continue
+        except (OSError, PathRefused) as exc:
+            raise PrepareError(f"{name}: cannot be read ({exc})") from None
+        try:
+            if not is_regular(fd):
+                raise PrepareError(f"{name}: not a regular file")
+            data = os.read(fd, MAX_REQUIREMENTS_BYTES + 1)
+        finally:
+            os.close(fd)
+        if len(data) > MAX_REQUIREMENTS_BYTES:
+            raise PrepareError(f"{name}: larger than {MAX_REQUIREMENTS_BYTES} bytes")
+        files[name] = data.decode("utf-8", "replace")
+    return declared(files)
 
 
 def _read_untracked(root: Path, rel: str) -> str | None:

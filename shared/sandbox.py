@@ -173,6 +173,7 @@ def bwrap_argv(
     *,
     network: bool = False,
     ro_binds: Sequence[Path] = (),
+    rw_binds: Sequence[Path] = (),
     worktree_writable: bool = True,
     git_writable: bool = False,
 ) -> list[str]:
@@ -198,6 +199,8 @@ def bwrap_argv(
     for d in [*toolchain_dirs(), *ro_binds]:
         if d.exists():
             argv += ["--ro-bind", str(d), str(d)]
+    for d in rw_binds:
+        argv += ["--bind", str(d), str(d)]
     wt = str(worktree)
     argv += ["--bind" if worktree_writable else "--ro-bind", wt, wt]
     inside, outside = _git_dirs(worktree)
@@ -265,6 +268,7 @@ def _command_line(
     env_extra: Mapping[str, str] | None,
     network: bool,
     ro_binds: Sequence[str | Path],
+    rw_binds: Sequence[str | Path] = (),
     worktree_writable: bool,
     git_writable: bool,
 ) -> tuple[list[str], str | None, dict[str, str]]:
@@ -284,6 +288,7 @@ def _command_line(
             env,
             network=network,
             ro_binds=[Path(p).resolve() for p in ro_binds],
+            rw_binds=[Path(p).resolve(strict=True) for p in rw_binds],
             worktree_writable=worktree_writable,
             git_writable=git_writable,
         )
@@ -307,6 +312,7 @@ async def run_sandboxed(
     env_extra: Mapping[str, str] | None = None,
     network: bool = False,
     ro_binds: Sequence[str | Path] = (),
+    rw_binds: Sequence[str | Path] = (),
     worktree_writable: bool = True,
     git_writable: bool = False,
     max_output: int = MAX_OUTPUT_BYTES,
@@ -322,6 +328,7 @@ async def run_sandboxed(
         env_extra=env_extra,
         network=network,
         ro_binds=ro_binds,
+        rw_binds=rw_binds,
         worktree_writable=worktree_writable,
         git_writable=git_writable,
     )

@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     approval_token_ttl: float = Field(default=900.0, gt=0, description="seconds a token is valid")
     max_steps: int = Field(default=200, ge=1, description="tool calls one job may make")
     guard_key_file: Path | None = Field(default=None, description="guard's Ed25519 key file")
+    prepare_index_url: str = Field(
+        default="https://pypi.org/simple", description="package index of the prepare phase"
+    )
+    prepare_allowlist: str = Field(
+        default="pypi.org,files.pythonhosted.org", description="hosts the prepare phase reaches"
+    )
+    prepare_timeout: float = Field(default=600.0, gt=0, description="seconds a prepare may take")
     guard_public_key: str | None = Field(default=None, description="executors' trusted key(s)")
     qa_gates: str = Field(default="tests,coverage,semgrep,secrets", description="QA's gates")
     coverage_threshold: int = Field(default=60, ge=0, le=100, description="QA coverage gate, %")

@@ -20,10 +20,11 @@ from agents.exceptions import AgentsException
 from shared import workspace
 from shared.crew import jobwork
 from shared.crew.steps import StepWatcher, ToolGateway
-from shared.crew.toolbox import MIGRATION_DIRS, Toolbox, open_toolbox
+from shared.crew.toolbox import MIGRATION_DIRS, SETUP_TOOLS, Toolbox, open_toolbox
 from shared.messages import ModelTurn
 from shared.models import DevForgeModelProvider, ModelsUnavailableError, TurnRecord
 from shared.policy.secrets import redact
+from shared.prepare import PrepareConfig
 from shared.service import Context
 
 Call = Callable[[str, dict[str, Any]], Awaitable[tuple[bool, str]]]
@@ -74,6 +75,12 @@ async def _gateway(
             job_id=work.job_id,
             guard_public_key=settings.guard_public_key,
             database_url=settings.database_url,
+            prepare=PrepareConfig(
+                envs_dir=settings.home / "envs",
+                index_url=settings.prepare_index_url,
+                allowlist=tuple(h.strip() for h in settings.prepare_allowlist.split(",") if h),
+                timeout_s=settings.prepare_timeout,
+            ),
         ) as toolbox:
             gateway = ToolGateway(
                 bus=ctx.bus,
@@ -182,6 +189,10 @@ async def run_agent(
             ),
             model_settings=ModelSettings(parallel_tool_calls=False),
         )
+        if "prepare_env" in SETUP_TOOLS.get(role, ()):
+            ok, output = await gateway.run("prepare_env", {}, step_id=f"{run_key}-env")
+            if not ok:
+                raise AgentFailed(f"{role}: the test environment could not be prepared: {output}")
         try:
             async with provider:
                 result = await Runner.run(

@@ -105,13 +105,16 @@ class ToolGateway:
         _, output = await self.run(tool, arguments)
         return fence_untrusted(output, f"tool {tool}")
 
-    async def run(self, tool: str, arguments: dict[str, Any]) -> tuple[bool, str]:
-        """Run one tool call through the guard: (succeeded, redacted output)."""
+    async def run(
+        self, tool: str, arguments: dict[str, Any], *, step_id: str | None = None
+    ) -> tuple[bool, str]:
+        """Run one tool call through the guard: (succeeded, redacted output). ``step_id``: a
+        fixed id for a call the platform makes itself (the model's calls are numbered)."""
         findings = scan(json.dumps(arguments))
         if findings:  # never published: the model gets the error and nothing else happens
             kinds = ", ".join(sorted({f.kind for f in findings}))
             return False, f"error: the arguments contain a secret ({kinds}); never pass secrets"
-        step_id = self.next_step_id()
+        step_id = step_id or self.next_step_id()
         recorded = self.watcher.results.get(step_id)
         if recorded is not None:  # taken over after a crash: the result is already known
             self.log.append((tool, step_id, bool(recorded.get("ok"))))

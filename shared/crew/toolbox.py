@@ -15,6 +15,7 @@ from mcp_types import TextContent
 
 import shared
 from mcp import Client, StdioServerParameters
+from shared.prepare import PrepareConfig
 
 MCP_DIR = Path(shared.__file__).resolve().parents[1] / "mcp"
 FS_TOOLS = ("read_file", "write_file", "list_dir", "delete_file", "search_files")
@@ -27,8 +28,15 @@ SANDBOX_TOOLS = (
     "scan_secrets",
     "git_status",
     "git_diff",
+    "prepare_env",
 )
 READ_ONLY = ("read_file", "list_dir", "search_files")
+# Tools the platform calls itself before a role starts, never offered to the model.
+SETUP_TOOLS: dict[str, tuple[str, ...]] = {
+    "backend": ("prepare_env",),
+    "frontend": ("prepare_env",),
+    "qa": ("prepare_env",),
+}
 ROLE_TOOLS: dict[str, tuple[str, ...]] = {
     "lead": READ_ONLY,
     "backend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
@@ -58,9 +66,15 @@ class ToolSpec:
 
 
 def _server_env(
-    worktree: Path, tenant: str, job_id: str, guard_public_key: str, database_url: str
+    worktree: Path,
+    tenant: str,
+    job_id: str,
+    guard_public_key: str,
+    database_url: str,
+    prepare: PrepareConfig | None,
 ) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    env.update(prepare.to_env() if prepare is not None else {})
     env.update(
         {
             "DEVFORGE_WORKTREE": str(worktree),
@@ -100,9 +114,11 @@ async def open_toolbox(
     job_id: str,
     guard_public_key: str,
     database_url: str,
+    prepare: PrepareConfig | None = None,
 ) -> AsyncIterator[Toolbox]:
-    wanted = ROLE_TOOLS[role]
-    env = _server_env(worktree, tenant, job_id, guard_public_key, database_url)
+    offered = ROLE_TOOLS[role]
+    wanted = (*offered, *SETUP_TOOLS.get(role, ()))
+    env = _server_env(worktree, tenant, job_id, guard_public_key, database_url, prepare)
     servers = {"fs_server.py": FS_TOOLS, "sandbox_server.py": SANDBOX_TOOLS}
     async with AsyncExitStack() as stack:
         clients: dict[str, Client] = {}
@@ -118,6 +134,10 @@ async def open_toolbox(
             )
             client = await stack.enter_async_context(Client(params))
             for t in (await client.list_tools()).tools:
+                if t.name not in offered:
+                    if t.name in wanted:
+                        clients[t.name] = client
+                    continue
                 if t.name in wanted:
                     schema = dict(t.input_schema)
                     props = dict(schema.get("properties", {}))

@@ -45,7 +45,7 @@ TOOLS: dict[str, dict[str, tuple[str, bool]] | None] = {
     "git_status": _FIXED,
     "git_diff": {**_FIXED, "base": (_STR, False)},
     "search_code": {"query": (_STR, True), "limit": (_INT, False), "k": (_INT, False)},
-    "prepare_env": None,  # runs the project's declared install in the egress-limited phase
+    "prepare_env": {},  # the declared install, in the egress-limited phase; no arguments
 }
 
 

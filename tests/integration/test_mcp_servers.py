@@ -20,7 +20,9 @@ from nacl.signing import SigningKey
 from mcp import Client, StdioServerParameters
 from shared.decisions import Signer, Verifier
 from shared.executor import Executor, GuardedServer, PgExecutionStore
+from shared.prepare import PrepareConfig
 from tests.support.mcp_servers import fs_server, sandbox_server, text
+from tests.support.registry import package_index
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -381,3 +383,35 @@ async def test_servers_over_stdio(
         "io1": ("write_file", "succeeded"),
         "io2": ("run_command", "succeeded"),
     }
+
+
+async def test_prepare_env_installs_what_the_tests_then_import(
+    executor: Executor,
+    decide: Decide,
+    worktree: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (worktree / "requirements-dev.txt").write_text("tinypkg==1.0\n")
+    (worktree / "tests" / "test_tiny.py").write_text(
+        "import tinypkg\n\n\ndef test_tiny() -> None:\n    assert tinypkg.VALUE == 'v1'\n"
+    )
+    with package_index(tmp_path / "index", "tinypkg", "1.0", "v1") as index:
+        config = PrepareConfig(tmp_path / "envs", index, ("localhost",))
+        for k, v in config.to_env().items():
+            monkeypatch.setenv(k, v)
+        server = sandbox_server.build_server(executor, worktree, timeout_s=120)
+        async with Client(server) as client:
+            before = await call(client, "run_tests", {}, decide("run_tests", {}))
+            assert "exit code 0" not in text(before) and "tinypkg" in text(before)
+            with_args = await call(
+                client, "prepare_env", {"index_url": "http://evil"}, decide("prepare_env", {})
+            )
+            assert with_args.is_error  # the decision covers exactly no arguments
+            built = await call(client, "prepare_env", {}, decide("prepare_env", {}))
+            assert not built.is_error, text(built)
+            assert text(built).startswith("environment built for requirements-dev.txt")
+            again = await call(client, "prepare_env", {}, decide("prepare_env", {}))
+            assert text(again).startswith("environment ready (cached)")
+            after = await call(client, "run_tests", {}, decide("run_tests", {}))
+    assert "exit code 0" in text(after) and "2 passed" in text(after), text(after)

@@ -1,0 +1,100 @@
+"""The prepare phase on the real sandbox and a real allowlisting proxy: a package from the
+(local) registry installs into a cached environment outside the worktree that later commands
+mount read-only, and nothing but the allowlisted registry can be reached."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from shared.prepare import PrepareConfig, declared, mounts_for, prepare, run_with_egress
+from shared.sandbox import run_sandboxed
+from tests.support.registry import package_index, serve_dir
+
+FETCH = """
+import sys, urllib.request
+proxies = {} if sys.argv[2] == "direct" else {"http": "http://127.0.0.1:3128"}
+opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
+try:
+    print("status", opener.open(sys.argv[1], timeout=10).status)
+except Exception as exc:
+    print("refused", type(exc).__name__, exc)
+"""
+
+
+def _found(root: Path, pattern: str) -> bool:
+    return any(root.rglob(pattern))
+
+
+def _status(url: str) -> int:
+    return int(urllib.request.urlopen(url, timeout=5).status)
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> Path:
+    wt = tmp_path / "wt"
+    wt.mkdir()
+    (wt / "requirements-dev.txt").write_text("tinypkg==1.0  # the tests' helper\n")
+    return wt
+
+
+async def test_a_pinned_package_from_the_registry_installs_and_is_mounted_read_only(
+    tmp_path: Path, worktree: Path
+) -> None:
+    with package_index(tmp_path / "index", "tinypkg", "1.0", "prepared-42") as index:
+        config = PrepareConfig(
+            envs_dir=tmp_path / "envs", index_url=index, allowlist=("localhost",)
+        )
+        decl = declared({"requirements-dev.txt": (worktree / "requirements-dev.txt").read_text()})
+        env, built, result = await prepare(config, "acme", worktree, decl)
+        assert built and result is not None and result.exit_code == 0, result
+        assert env.parent == tmp_path / "envs" / "acme"  # outside the worktree, per tenant
+        assert not _found(worktree, "tinypkg*")
+        again, built_again, _ = await prepare(config, "acme", worktree, decl)
+        assert again == env and not built_again  # cached: nothing is fetched twice
+
+    binds, extra = mounts_for(env)
+    use = await run_sandboxed(
+        ["python", "-c", "import tinypkg; print(tinypkg.VALUE)"],
+        worktree,
+        ro_binds=binds,
+        env_extra=extra,
+    )
+    assert use.exit_code == 0 and "prepared-42" in use.output, use.output
+    write = await run_sandboxed(
+        ["python", "-c", f"open({str(env / 'tinypkg' / 'x.py')!r}, 'w')"],
+        worktree,
+        ro_binds=binds,
+        env_extra=extra,
+    )
+    assert write.exit_code != 0 and "Read-only file system" in write.output
+    without = await run_sandboxed(["python", "-c", "import tinypkg"], worktree)
+    assert without.exit_code != 0  # only mounted when asked for
+
+
+async def test_only_the_allowlisted_registry_is_reachable(tmp_path: Path, worktree: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("secret intranet page\n")
+    with (
+        package_index(tmp_path / "index", "tinypkg", "1.0", "x") as index,
+        serve_dir(tmp_path / "site", "127.0.0.2") as port,
+    ):
+        intranet = f"http://127.0.0.2:{port}/index.html"
+        # From outside the sandbox the listener is there.
+        assert await asyncio.to_thread(_status, intranet) == 200
+
+        async def fetch(url: str, how: str) -> str:
+            r = await run_with_egress(
+                ["python", "-c", FETCH, url, how], worktree, allowlist=("localhost",)
+            )
+            assert r.exit_code == 0, r.output
+            return r.output
+
+        assert "status 200" in await fetch(f"{index}/tinypkg/", "proxy")  # the registry: yes
+        through_proxy = await fetch(intranet, "proxy")
+        assert "refused HTTPError" in through_proxy and "403" in through_proxy, through_proxy
+        direct = await fetch(intranet, "direct")  # ignoring the proxy: no network at all
+        assert direct.startswith("refused URLError"), direct
