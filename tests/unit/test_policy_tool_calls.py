@@ -58,7 +58,7 @@ def test_run_command_uses_the_command_policy(wt: Path) -> None:
         ("git_diff", {"base": "--output=/tmp/x"}, "deny"),
         ("git_diff", {"base": "../../x"}, "deny"),
         ("run_tests", {"paths": ["tests/unit", "../outside"]}, "deny"),
-        ("prepare_env", {"anything": 1}, "allow"),
+        ("prepare_env", {}, "allow"),
         ("search_code", {"query": "where is auth handled", "limit": 5}, "allow"),
         ("format_disk", {}, "deny"),
     ],
