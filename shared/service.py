@@ -85,6 +85,14 @@ class Context:
         await self.publish(JobFailed(reason=reason, service=self.service.name))
 
 
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of the error that matters: the first leaf of an exception group (task
+    groups wrap what happened inside them), so a dead letter names the real problem."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
 Handler = Callable[[Context, Any], Coroutine[Any, Any, None]]
 RpcHandler = Callable[["Service", bytes], Awaitable[dict[str, Any]]]
 
@@ -194,7 +202,7 @@ class Service:
 
     async def _failed(self, ctx: Context, raw: Msg, exc: Exception) -> None:
         assert self.bus is not None
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe(exc)
         if ctx.num_delivered < self.settings.max_deliver:
             delay = min(self.settings.retry_delay * 2 ** (ctx.num_delivered - 1), 60.0)
             ctx.log.warning("retrying", error=error, delay=delay)

@@ -172,6 +172,9 @@ async def run_agent(
             )
         )
 
+    # The reason is raised only once the tool servers are closed: raised inside, it would reach
+    # the caller wrapped in the MCP clients' exception group instead of as AgentFailed.
+    failure: str | None = None
     async with _gateway(ctx, work, role, run_key, task_id) as (gateway, toolbox):
         provider = DevForgeModelProvider(
             run_key,
@@ -189,20 +192,24 @@ async def run_agent(
             ),
             model_settings=ModelSettings(parallel_tool_calls=False),
         )
+        ok = True
         if "prepare_env" in SETUP_TOOLS.get(role, ()):
             ok, output = await gateway.run("prepare_env", {}, step_id=f"{run_key}-env")
             if not ok:
-                raise AgentFailed(f"{role}: the test environment could not be prepared: {output}")
+                failure = f"{role}: the test environment could not be prepared: {output}"
         try:
-            async with provider:
-                result = await Runner.run(
-                    agent,
-                    input_text,
-                    max_turns=ctx.service.settings.agent_max_turns,
-                    run_config=RunConfig(model_provider=provider, tracing_disabled=True),
-                )
+            if ok:
+                async with provider:
+                    result = await Runner.run(
+                        agent,
+                        input_text,
+                        max_turns=ctx.service.settings.agent_max_turns,
+                        run_config=RunConfig(model_provider=provider, tracing_disabled=True),
+                    )
         except ModelsUnavailableError as exc:
-            raise AgentFailed(f"{role}: no model answered: {exc}") from None
+            failure = f"{role}: no model answered: {exc}"
         except AgentsException as exc:
-            raise AgentFailed(f"{role}: {type(exc).__name__}: {exc}") from None
+            failure = f"{role}: {type(exc).__name__}: {exc}"
+    if failure is not None:
+        raise AgentFailed(failure)
     return result.final_output

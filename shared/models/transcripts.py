@@ -67,6 +67,9 @@ class Turn(BaseModel):
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
     note: str | None = None
+    # A misbehaving model on purpose: call a tool the request does not offer (tests of how the
+    # platform handles bad model output); otherwise such a turn is refused as stale.
+    offers_unknown_tool: bool = False
 
     @model_validator(mode="after")
     def _answerable(self) -> Turn:
@@ -149,7 +152,7 @@ def find_turn(root: Path, transcript: str, agent: str, turn: int) -> Turn:
 def check_tools(turn: Turn, request_tools: list[str], where: str) -> None:
     """Refuse a recorded tool call whose tool the request does not offer (a stale transcript)."""
     missing = [name for name in turn.tool_names() if name not in request_tools]
-    if missing:
+    if missing and not turn.offers_unknown_tool:
         offered = ", ".join(request_tools) or "none"
         raise TranscriptError(
             409,
