@@ -73,9 +73,11 @@ def workspace_remote(home: Path, tenant: str, repo_id: str, source_url: str, bas
     remote = home.resolve() / "workspaces" / tenant / f"{repo_id}.git"
     with _locked(remote):
         if not (remote / "HEAD").exists():
-            git(None, "clone", "--bare", "--quiet", source_url, str(remote))
-        else:
-            git(remote, "fetch", "--quiet", source_url, f"+refs/heads/{base}:refs/heads/{base}")
+            # init + fetch by URL, not clone: a clone would keep the source URL (and any
+            # credential in it) as `remote.origin.url` in the workspace's config.
+            git(None, "init", "--bare", "--quiet", str(remote))
+            git(remote, "symbolic-ref", "HEAD", f"refs/heads/{base}")
+        git(remote, "fetch", "--quiet", source_url, f"+refs/heads/{base}:refs/heads/{base}")
     return remote
 
 
