@@ -204,7 +204,9 @@ async def run_agent(
                         agent,
                         input_text,
                         max_turns=ctx.service.settings.agent_max_turns,
-                        run_config=RunConfig(model_provider=provider, tracing_disabled=True),
+                        run_config=RunConfig(
+                            model_provider=provider, tracing_disabled=not provider.tracing
+                        ),
                     )
         except ModelsUnavailableError as exc:
             failure = f"{role}: no model answered: {exc}"

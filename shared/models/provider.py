@@ -186,7 +186,7 @@ class DevForgeModelProvider(ModelProvider):
         self.recorder = recorder
         self._openai: openai.AsyncOpenAI | None = None
         self._lock = asyncio.Lock()
-        configure_tracing(env)
+        self.tracing = configure_tracing(env)
 
     def get_model(self, model_name: str | None) -> DevForgeModel:
         chain = self.config.models
