@@ -86,8 +86,9 @@ class Turn(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude_none=True)
-        if not data.get("errors"):
-            data.pop("errors", None)
+        for key in ("errors", "offers_unknown_tool"):
+            if not data.get(key):
+                data.pop(key, None)
         return data
 
 
