@@ -103,3 +103,9 @@ def is_terminal(status: Status | str | None) -> bool:
 
 def waits_for_human(status: Status | str | None) -> bool:
     return status is not None and Status(status) is S.AWAITING_PLAN_APPROVAL
+
+
+def ends_job(event: str) -> bool:
+    """Whether this event leads the job to a terminal status (its event stream ends there)."""
+    rule = _TRANSITIONS.get(_base(event))
+    return rule is not None and rule[1] in TERMINAL

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     model_transcript: str | None = Field(default=None, description="replayed transcript name")
     gateway_host: str = Field(default="127.0.0.1", description="gateway bind address")
     gateway_port: int = Field(default=0, ge=0, description="gateway port; 0 picks a free one")
+    admin_token: str | None = Field(default=None, description="operator token for the gateway")
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer (https)")
+    oidc_audience: str | None = Field(default=None, description="audience tokens must carry")
+    oidc_client_id: str | None = Field(default=None, description="dashboard sign-in client")
+    oidc_jwks_url: str | None = Field(default=None, description="JWKS URL, else discovered")
+    tenant_claim: str = Field(default="org_id", description="claim naming the tenant")
+    role_claim: str | None = Field(default=None, description="claim naming the role")
+    submit_rate: int = Field(default=30, ge=1, description="tickets per tenant per minute")
+    max_body: int = Field(default=256 * 1024, ge=1024, description="largest request body, bytes")
     ready_timeout: float = Field(default=120.0, gt=0, description="seconds `up` waits for services")
 
     def key_file(self) -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
 
 from shared import subjects as s
 from shared.natsauth import subscribe_ordered
@@ -32,10 +33,12 @@ async def read(
     job_id: str,
     *,
     event: str | None = None,
+    after: int = 0,
     first_wait: float = 1.0,
     timeout: float = 30.0,
 ) -> list[Entry]:
-    """Every stored message of one job (or one of its events), in stream order."""
+    """Every stored message of one job (or one of its events), in stream order; with ``after``,
+    only those after that stream sequence."""
     subject = s.job(tenant, job_id, event) if event else s.job_events(tenant, job_id)
     prefix_len = len(s.job_events(tenant, job_id)) - 1
     out: list[Entry] = []
@@ -51,7 +54,14 @@ async def read(
         if md.num_pending == 0:
             done.set()
 
-    sub = await subscribe_ordered(js, subject, stream=s.JOBS_STREAM, cb=on_msg)
+    sub = await subscribe_ordered(
+        js,
+        subject,
+        stream=s.JOBS_STREAM,
+        cb=on_msg,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else None,
+        opt_start_seq=after + 1 if after else None,
+    )
     try:
         try:
             await asyncio.wait_for(done.wait(), first_wait)

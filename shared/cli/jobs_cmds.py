@@ -12,14 +12,12 @@ from nats.aio.msg import Msg
 from rich.console import Console
 from rich.table import Table
 
-from shared import registry
+from shared import jobs, registry
 from shared import subjects as s
-from shared.bus import history
 from shared.cli import narrate
 from shared.cli.context import Conn, run
 from shared.ids import new_job_id
-from shared.jobstate import is_terminal
-from shared.messages import JobCancelled, TicketSubmitted
+from shared.messages import TicketSubmitted
 from shared.natsauth import subscribe_ordered
 from shared.settings import get_settings
 
@@ -111,16 +109,8 @@ def cancel(
     tenant = tenant or get_settings().tenant
 
     async def go(c: Conn) -> None:
-        status = await c.pool.fetchval(
-            "SELECT status FROM jobs WHERE id = $1 AND tenant_id = $2", job_id, tenant
-        )
-        if status is None:
-            raise LookupError(f"no job {job_id} for tenant {tenant}")
-        if is_terminal(status):
-            raise LookupError(f"job {job_id} already ended ({status})")
-        await c.bus.publish_job(
-            tenant, job_id, JobCancelled(by=f"operator:{getpass.getuser()}", reason=reason)
-        )
+        by = f"operator:{getpass.getuser()}"
+        await jobs.cancel(c.pool, c.bus, tenant, job_id, by=by, reason=reason)
 
     run(go)
     out.print(f"cancelled {job_id}")
@@ -132,23 +122,7 @@ def retry(job_id: str, tenant: str = TenantOpt) -> None:
     tenant = tenant or get_settings().tenant
 
     async def go(c: Conn) -> str:
-        status = await c.pool.fetchval(
-            "SELECT status FROM jobs WHERE id = $1 AND tenant_id = $2", job_id, tenant
-        )
-        if status is None:
-            raise LookupError(f"no job {job_id} for tenant {tenant}")
-        if status not in ("failed", "cancelled", "rejected"):
-            raise LookupError(f"job {job_id} is {status}: only ended, unsuccessful jobs retry")
-        ticket = history.first(
-            await history.read(c.bus.js, tenant, job_id, event="ticket.submitted"),
-            "ticket.submitted",
-        )
-        if ticket is None:
-            raise LookupError(f"job {job_id} has no ticket in the event log any more")
-        new = new_job_id()
-        msg = TicketSubmitted.model_validate({k: v for k, v in ticket.items() if k != "at"})
-        await c.bus.publish_job(tenant, new, msg)
-        return new
+        return await jobs.retry(c.pool, c.bus, tenant, job_id)
 
     typer.echo(run(go))
 
