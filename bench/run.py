@@ -25,6 +25,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "throughput": ("bench.throughput", "Service throughput, 1 and 2 instances"),
     "guard": ("bench.guard_latency", "Guard decision latency"),
     "secrets": ("bench.secrets_bench", "Secret scanner vs detect-secrets"),
+    "sse": ("bench.sse_load", "Gateway: live SSE clients and ticket submissions"),
 }
 console = Console(stderr=True)
 

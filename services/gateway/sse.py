@@ -1,10 +1,11 @@
 """Server-sent events of one job: every event of the job's log, each with its JetStream sequence
 as the SSE ``id``, live until the job ends.
 
-One bus subscription per followed job (``Feed``) is fanned out to all its clients. A client
-first joins the feed (live events start queueing for it), then reads the log from where it
-resumes (``Last-Event-ID``, else the start) until caught up, then drains its queue, skipping
-what the log already gave it: no gap, no duplicate, in order.
+One bus subscription per followed job (``Feed``: an ordered consumer over the job's log from
+its start, then live) is fanned out to all its clients. A client joining gets what the feed
+holds so far and a queue of what follows, taken together with nothing in between; it sends
+what lies after its resume point (``Last-Event-ID``, else everything): no gap, no duplicate, in
+order, and no per-client read of the stream.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
 from shared import subjects as s
-from shared.bus import history
 from shared.jobstate import ends_job
 from shared.natsauth import subscribe_ordered
 from shared.policy.secrets import redact
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from services.gateway.deps import Gateway
 
 KEEPALIVE_S = 15.0
-Item = tuple[int, str, bytes]  # (stream sequence, event, payload)
+Item = tuple[int, str, bytes]  # (stream sequence, event, the SSE frame, made once for all)
 
 
 def resume_point(header: str | None) -> int:
@@ -47,8 +47,10 @@ def _event_of(subject: str, tenant: str, job_id: str) -> str:
 
 @dataclass
 class Feed:
-    """The one live subscription of a job, and the queues of the clients following it."""
+    """The one subscription of a followed job: its log from the start, then live. What has
+    arrived is kept (``backlog``) so that a client joining or resuming is served from memory."""
 
+    backlog: list[Item] = field(default_factory=list)
     clients: set[asyncio.Queue[Item]] = field(default_factory=set)
     sub: Any = None
 
@@ -62,7 +64,10 @@ class Hub:
     def followed(self) -> int:
         return len(self._feeds)
 
-    async def join(self, g: Gateway, tenant: str, job_id: str) -> asyncio.Queue[Item]:
+    async def join(
+        self, g: Gateway, tenant: str, job_id: str
+    ) -> tuple[list[Item], asyncio.Queue[Item]]:
+        """(what the job logged so far, a queue of everything after it)."""
         queue: asyncio.Queue[Item] = asyncio.Queue()
         async with self._lock:
             feed = self._feeds.get((tenant, job_id))
@@ -70,20 +75,25 @@ class Hub:
                 feed = Feed()
 
                 async def on_msg(msg: Msg, feed: Feed = feed) -> None:
-                    item = (msg.metadata.sequence.stream, _event_of(msg.subject, tenant, job_id))
+                    event = _event_of(msg.subject, tenant, job_id)
+                    seq = msg.metadata.sequence.stream
+                    item = (seq, event, frame(seq, event, msg.data))
+                    feed.backlog.append(item)
                     for q in list(feed.clients):
-                        q.put_nowait((*item, msg.data))
+                        q.put_nowait(item)
 
                 feed.sub = await subscribe_ordered(
                     g.bus.js,
                     s.job_events(tenant, job_id),
                     stream=s.JOBS_STREAM,
                     cb=on_msg,
-                    deliver_policy=DeliverPolicy.NEW,
+                    deliver_policy=DeliverPolicy.ALL,
                 )
                 self._feeds[(tenant, job_id)] = feed
+            # No await between the snapshot and joining: nothing falls between the two.
+            snapshot = list(feed.backlog)
             feed.clients.add(queue)
-        return queue
+        return snapshot, queue
 
     async def leave(self, tenant: str, job_id: str, queue: asyncio.Queue[Item]) -> None:
         async with self._lock:
@@ -97,43 +107,45 @@ class Hub:
                     await feed.sub.unsubscribe()
 
 
-async def _history(g: Gateway, tenant: str, job_id: str, after: int) -> list[Item]:
-    """The job's log after ``after``, up to what the stream holds now."""
-    entries = await history.read(g.bus.js, tenant, job_id, after=after, first_wait=0.5)
-    return [(e.seq, e.event, json.dumps(e.body).encode()) for e in entries]
-
-
 def frame(seq: int, event: str, data: bytes) -> bytes:
     body = redact(json.dumps(json.loads(data), separators=(",", ":")))
     return f"id: {seq}\nevent: {event}\ndata: {body}\n\n".encode()
 
 
+def _after(items: list[Item], last: int) -> tuple[bytes, int, bool]:
+    """(frames of the items past ``last`` in one chunk, the new last sequence, job ended)."""
+    out: list[bytes] = []
+    for seq, event, data in items:
+        if seq <= last:
+            continue
+        last = seq
+        out.append(data)
+        if ends_job(event):
+            return b"".join(out), last, True
+    return b"".join(out), last, False
+
+
 async def stream(
-    g: Gateway, hub: Hub, tenant: str, job_id: str, after: int, request: Request
+    g: Gateway, hub: Hub, tenant: str, job_id: str, after: int
 ) -> AsyncIterator[bytes]:
-    queue = await hub.join(g, tenant, job_id)
+    """The frames of one client. Whatever has queued up goes out as one chunk (one write per
+    wake-up, not per event). Starlette cancels this generator when the client disconnects."""
+    snapshot, queue = await hub.join(g, tenant, job_id)
     try:
-        last = after
-        yield b": following\n\n"
-        for seq, event, data in await _history(g, tenant, job_id, after):
-            if seq <= last:
-                continue
-            last = seq
-            yield frame(seq, event, data)
-            if ends_job(event):
-                return
-        while not await request.is_disconnected():
+        chunk, last, ended = _after(snapshot, after)
+        yield b": following\n\n" + chunk
+        while not ended:
             try:
-                seq, event, data = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                async with asyncio.timeout(KEEPALIVE_S):
+                    items = [await queue.get()]
             except TimeoutError:
                 yield b": keep-alive\n\n"
                 continue
-            if seq <= last:
-                continue
-            last = seq
-            yield frame(seq, event, data)
-            if ends_job(event):
-                return
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            chunk, last, ended = _after(items, last)
+            if chunk:
+                yield chunk
     finally:
         await hub.leave(tenant, job_id, queue)
 
@@ -143,7 +155,7 @@ def response(
 ) -> StreamingResponse:
     hub: Hub = request.app.state.hub
     return StreamingResponse(
-        stream(g, hub, tenant, job_id, after, request),
+        stream(g, hub, tenant, job_id, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
