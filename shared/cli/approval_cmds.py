@@ -1,14 +1,21 @@
 """``devforge approvals`` (operator: list, break-glass mint) and ``devforge approve|refuse``.
 
-Tokens are minted only by the guard (``devforge.rpc.guard.mint``); these commands ask it as the
-operator (break-glass, audited as such) and deliver the token by publishing on the bus, like
-any other client would.
+Tokens are minted only by the guard (``devforge.rpc.guard.mint``). ``approve``/``refuse`` go
+through the gateway's approval endpoints with the operator's token when a gateway is there (the
+stack's, or ``DEVFORGE_GATEWAY_URL``), else they ask the guard as the operator over the bus and
+publish the decision themselves. Either way the decision is break-glass and audited as such.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,8 +24,9 @@ from rich.table import Table
 
 from shared.approvals import ApprovalError
 from shared.cli.context import Conn, run
+from shared.embedded.stack import Paths, StackError, read_stack
 from shared.messages import ApprovalGranted, ApprovalRefused, MintReply
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 approvals_app = typer.Typer(name="approvals", help="Approval requests.", no_args_is_help=True)
 out = Console()
@@ -87,8 +95,53 @@ def approvals_mint(request: str = typer.Option(..., "--request"), tenant: str = 
     typer.echo(run(go).model_dump_json())
 
 
+def gateway_of(settings: Settings) -> tuple[str, str] | None:
+    """(gateway URL, operator token): from the environment, else the running embedded stack."""
+    url = os.environ.get("DEVFORGE_GATEWAY_URL", "")
+    token = settings.admin_token or ""
+    if not url:
+        try:
+            info = read_stack(Paths(settings.home))
+        except StackError:
+            return None
+        url = str(info.get("gateway_url") or "")
+        token_file = Path(str(info.get("admin_token_file") or ""))
+        if not token and token_file.is_file():
+            token = token_file.read_text().strip()
+    return (url.rstrip("/"), token) if url and token else None
+
+
+def decide_via_gateway(
+    gw: tuple[str, str], tenant: str, request: str, grant: bool, reason: str
+) -> str:
+    """Ask the gateway to decide (it mints through the guard and publishes); the job id."""
+    action = "approve" if grant else "refuse"
+    req = urllib.request.Request(
+        f"{gw[0]}/v1/approvals/{urllib.parse.quote(request)}/{action}",
+        data=json.dumps({} if grant else {"reason": reason}).encode(),
+        headers={
+            "Authorization": f"Bearer {gw[1]}",
+            "X-DevForge-Tenant": tenant,
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return str(json.loads(r.read())["job_id"])
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            detail = json.loads(detail)["detail"]
+        raise ApprovalError(f"the gateway refused ({exc.code}): {detail}") from None
+
+
 def _deliver(request: str, tenant: str | None, grant: bool, reason: str) -> str:
-    tenant = tenant or get_settings().tenant
+    settings = get_settings()
+    tenant = tenant or settings.tenant
+    gw = gateway_of(settings)
+    if gw is not None:
+        return decide_via_gateway(gw, tenant, request, grant, reason)
 
     async def go(c: Conn) -> str:
         reply = await mint_as_operator(c, tenant, request)

@@ -23,7 +23,7 @@ from rich.console import Console
 from shared import registry
 from shared import subjects as s
 from shared.cli import narrate
-from shared.cli.approval_cmds import mint_as_operator
+from shared.cli.approval_cmds import decide_via_gateway, gateway_of, mint_as_operator
 from shared.cli.context import Conn, connect
 from shared.embedded import stack
 from shared.embedded.stack import ROOT, Paths, StackError
@@ -48,6 +48,18 @@ def _demo_repo(home: Path) -> Path:
         git(repo, "add", "-A")
         git(repo, "commit", "--quiet", "-m", "shop 1.4.0")
     return repo
+
+
+async def _approve(c: Conn, job: str, request_id: str) -> str:
+    """Approve as the operator would with ``devforge approve``; says how it went."""
+    gw = gateway_of(c.settings)
+    if gw is not None:
+        await asyncio.to_thread(decide_via_gateway, gw, TENANT, request_id, True, "")
+        return "through the gateway: token minted by the guard, published on approval.granted"
+    reply = await mint_as_operator(c, TENANT, request_id)
+    assert reply.token
+    await c.bus.publish_job(TENANT, job, ApprovalGranted(request_id=request_id, token=reply.token))
+    return "token minted by the guard and published on approval.granted"
 
 
 async def _register(c: Conn) -> None:
@@ -85,15 +97,8 @@ async def _follow(c: Conn, job: str, timeout: float) -> tuple[str, dict[str, Any
             if text:
                 out.print(text)
             if event in ("plan.awaiting_approval", "step.awaiting_approval"):
-                reply = await mint_as_operator(c, TENANT, body["request_id"])
-                assert reply.token
-                await c.bus.publish_job(
-                    TENANT, job, ApprovalGranted(request_id=body["request_id"], token=reply.token)
-                )
-                out.print(
-                    f"   [dim]$ devforge approve {body['request_id']}  (token minted and "
-                    "published on approval.granted)[/dim]"
-                )
+                how = await _approve(c, job, body["request_id"])
+                out.print(f"   [dim]$ devforge approve {body['request_id']}  ({how})[/dim]")
             if event == "qa.passed":
                 gates = body
             if event in (
