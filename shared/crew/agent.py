@@ -18,7 +18,7 @@ from agents import Agent, AgentOutputSchema, FunctionTool, ModelSettings, RunCon
 from agents.exceptions import AgentsException
 
 from shared import workspace
-from shared.crew import jobwork
+from shared.crew import codesearch, jobwork
 from shared.crew.steps import StepWatcher, ToolGateway
 from shared.crew.toolbox import MIGRATION_DIRS, Toolbox, open_toolbox
 from shared.messages import ModelTurn
@@ -74,6 +74,7 @@ async def _gateway(
             job_id=work.job_id,
             guard_public_key=settings.guard_public_key,
             database_url=settings.database_url,
+            search=codesearch.searcher(ctx.bus, ctx.tenant, work.repo.id),
         ) as toolbox:
             gateway = ToolGateway(
                 bus=ctx.bus,
