@@ -90,8 +90,13 @@ def _windows(lines: list[str], covered: list[bool]) -> list[_Span]:
         start = row
         while row < len(lines) and not covered[row] and row - start < WINDOW_LINES:
             row += 1
-        if any(ch.isalnum() for line in lines[start:row] for ch in line):
-            out.append(_Span(start, row - 1, None, "window"))
+        lo, hi = start, row - 1
+        while lo < hi and not lines[lo].strip():
+            lo += 1
+        while hi > lo and not lines[hi].strip():
+            hi -= 1
+        if any(ch.isalnum() for line in lines[lo : hi + 1] for ch in line):
+            out.append(_Span(lo, hi, None, "window"))
     return out
 
 
@@ -121,12 +126,11 @@ def _walk(node: Node, g: Grammar, scope: str, in_class: bool, out: list[_Span]) 
         nested: list[_Span] = []
         if target.type in g.containers:
             _walk(target, g, symbol or "", kind in _CLASS_LIKE, nested)
-        if not nested:
+        first = min((n.start for n in nested), default=start)
+        if first <= start:  # no nested definitions, or all on the first line: one chunk
             out.append(_Span(start, end, symbol, kind))
             continue
-        first = min(n.start for n in nested)
-        if first > start:  # the header: signature, docstring, attributes
-            out.append(_Span(start, first - 1, symbol, kind))
+        out.append(_Span(start, first - 1, symbol, kind))  # signature, docstring, attributes
         out.extend(nested)
 
 
