@@ -12,7 +12,16 @@ from shared.index.embedder import Embedder
 from shared.index.indexer import Indexer
 from shared.index.search import Searcher
 from shared.index.sources import local_source
-from shared.messages import RepoConnected, RepoPushed, SearchHit, SearchReply, SearchRequest, decode
+from shared.messages import (
+    RepoConnected,
+    RepoPushed,
+    SearchHit,
+    SearchReply,
+    SearchRequest,
+    Unreadable,
+    decode,
+)
+from shared.registry import UnknownTenant
 from shared.service import Context, Service
 
 _parts: dict[int, tuple[Indexer, Searcher]] = {}
@@ -70,8 +79,11 @@ async def on_repo(ctx: Context, msg: RepoConnected | RepoPushed) -> None:
 async def search(service: Service, data: bytes) -> dict[str, Any]:
     """``devforge.rpc.indexer.search``: the tenant's best chunks for a query."""
     assert service.tenants is not None
-    req = decode(SearchRequest, data)
-    await service.tenants.require(req.tenant)
+    try:
+        req = decode(SearchRequest, data)
+        await service.tenants.require(req.tenant)
+    except (Unreadable, UnknownTenant) as exc:
+        return SearchReply(error=str(exc)).model_dump(mode="json")
     _, searcher = await parts(service)
     hits = await searcher.search(req.tenant, req.query, req.k, req.repo)
     reply = SearchReply(
