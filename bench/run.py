@@ -25,6 +25,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "throughput": ("bench.throughput", "Service throughput, 1 and 2 instances"),
     "guard": ("bench.guard_latency", "Guard decision latency"),
     "secrets": ("bench.secrets_bench", "Secret scanner vs detect-secrets"),
+    "search": ("bench.search_quality", "Code search quality (boltons, 73 behaviour queries)"),
+    "indexing": ("bench.index_speed", "Indexing speed vs plain SentenceTransformer.encode"),
 }
 console = Console(stderr=True)
 

@@ -14,5 +14,4 @@ def build() -> Service:
         durable="indexer",
         handlers={"repo.connected": handlers.on_repo, "repo.pushed": handlers.on_repo},
         rpc={subjects.INDEXER_SEARCH: handlers.search},
-        background=[handlers.warm_up],
     )

@@ -30,7 +30,8 @@ _lock = asyncio.Lock()
 
 
 async def parts(service: Service) -> tuple[Indexer, Searcher]:
-    """The indexer and searcher of this process (the model is loaded once, on first use)."""
+    """The indexer and searcher of this process. The model is loaded once, on the first repo
+    event or search, not at start-up: an idle stack does not hold it in memory."""
     assert service.pool is not None
     async with _lock:
         key = id(service)
@@ -39,15 +40,10 @@ async def parts(service: Service) -> tuple[Indexer, Searcher]:
                 model = components.embedder(service.settings)
                 await asyncio.to_thread(model.load)
                 _model.append(model)
+                if service.log is not None:
+                    service.log.info("model_loaded", model=model.model_id, s=model.load_seconds)
             _parts[key] = components.build(service.settings, service.pool, _model[0])
         return _parts[key]
-
-
-async def warm_up(service: Service) -> None:
-    """Load the model at start-up, so the first search does not wait for it."""
-    await parts(service)
-    if service.log is not None:
-        service.log.info("model_loaded", model=_model[0].model_id, seconds=_model[0].load_seconds)
 
 
 async def on_repo(ctx: Context, msg: RepoConnected | RepoPushed) -> None:

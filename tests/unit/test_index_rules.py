@@ -6,7 +6,7 @@ import pytest
 
 from shared.index.indexer import file_chunks
 from shared.index.keywords import or_query, split_identifier, terms
-from shared.index.search import fuse
+from shared.index.search import fuse, names_code
 from shared.index.skip import skip_reason
 
 MAX = 1000
@@ -69,3 +69,23 @@ def test_reciprocal_rank_fusion() -> None:
     assert [i for i, _ in fused] == ["a", "c", "b", "d"]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
     assert fuse([]) == []
+    weighted = fuse([["a", "b"], ["b", "c"]], [1.0, 0.1], k=60)
+    assert [i for i, _ in weighted] == ["b", "a", "c"]
+    assert weighted[0][1] == pytest.approx(1 / 62 + 0.1 / 61)
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("parse_int_list", True),
+        ("where is OrderedMultiDict built", True),
+        ("bytes2human", True),
+        ("json.loads usage", True),
+        ("remap", True),
+        ("turn a size in bytes into text", False),
+        ("show sizes such as 1.5K or 2M", False),
+        ("parse text like '1d 2h 30m'", False),
+    ],
+)
+def test_queries_that_name_code(query: str, names: bool) -> None:
+    assert names_code(query) is names
