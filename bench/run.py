@@ -26,6 +26,8 @@ BENCHES: dict[str, tuple[str, str]] = {
     "guard": ("bench.guard_latency", "Guard decision latency"),
     "secrets": ("bench.secrets_bench", "Secret scanner vs detect-secrets"),
     "sse": ("bench.sse_load", "Gateway: live SSE clients and ticket submissions"),
+    "search": ("bench.search_quality", "Code search quality (boltons, 73 behaviour queries)"),
+    "indexing": ("bench.index_speed", "Indexing speed vs plain SentenceTransformer.encode"),
 }
 console = Console(stderr=True)
 

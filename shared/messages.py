@@ -411,6 +411,34 @@ class MintReply(Message):
     error: str | None = None
 
 
+class SearchRequest(Message):
+    """Ask the indexer for code (callers: the lead, the engineers, the operator CLI)."""
+
+    EVENT: ClassVar[str] = "rpc.indexer.search"
+    tenant: Token
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(default=5, ge=1, le=50)
+    repo: Token | None = None
+
+
+class SearchHit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    repo: str
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str
+    score: float
+    text: str
+
+
+class SearchReply(Message):
+    EVENT: ClassVar[str] = "rpc.indexer.search.reply"
+    hits: list[SearchHit] = Field(default_factory=list)
+    error: str | None = None
+
+
 JOB_MODELS: dict[str, type[Message]] = {
     m.EVENT: m
     for m in (
@@ -444,7 +472,9 @@ JOB_MODELS: dict[str, type[Message]] = {
 REGISTRY_MODELS: dict[str, type[Message]] = {
     m.EVENT: m for m in (TenantCreated, RepoConnected, RepoPushed)
 }
-RPC_MODELS: dict[str, type[Message]] = {m.EVENT: m for m in (MintRequest, MintReply)}
+RPC_MODELS: dict[str, type[Message]] = {
+    m.EVENT: m for m in (MintRequest, MintReply, SearchRequest, SearchReply)
+}
 ALL_MODELS: dict[str, type[Message]] = {
     **JOB_MODELS,
     **REGISTRY_MODELS,

@@ -52,6 +52,19 @@ class Settings(BaseSettings):
     submit_rate: int = Field(default=30, ge=1, description="tickets per tenant per minute")
     max_body: int = Field(default=256 * 1024, ge=1024, description="largest request body, bytes")
     ready_timeout: float = Field(default=120.0, gt=0, description="seconds `up` waits for services")
+    embedding_model: str | None = Field(
+        default=None, description="sentence-transformers model name or directory; unset: MiniLM"
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, description="texts per model call")
+    embedding_max_seq_length: int = Field(default=256, ge=8, description="tokens per text")
+    vector_store: str = Field(default="pgvector", description="pgvector or pinecone")
+    pinecone_api_key: str | None = Field(default=None, description="Pinecone API key")
+    pinecone_host: str | None = Field(default=None, description="the Pinecone index's host URL")
+    index_max_file_bytes: int = Field(default=512_000, ge=1, description="larger files: skipped")
+    index_mirrors: Path | None = Field(default=None, description="clones of non-local repos")
+
+    def mirrors_dir(self) -> Path:
+        return self.index_mirrors or self.home / "index" / "mirrors"
 
     def key_file(self) -> Path:
         return self.guard_key_file or self.home / "keys" / "guard.ed25519"

@@ -134,3 +134,13 @@ def service_env(nats_as: Callable[[str], str], pg_url: str, tmp_path: Path) -> d
         "DEVFORGE_MAX_DELIVER": str(MAX_DELIVER),
         "DEVFORGE_RETRY_DELAY": "0.05",
     }
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Any:
+    """The embedding model, loaded once per test session (per xdist worker)."""
+    from shared.index.embedder import Embedder
+
+    model = Embedder()
+    model.load()
+    return model

@@ -11,7 +11,16 @@ from nats.aio.client import Client
 from nats.js.api import PubAck
 
 from shared import subjects as s
-from shared.messages import DeadLetter, Message, MintReply, MintRequest, TaskReady, decode
+from shared.messages import (
+    DeadLetter,
+    Message,
+    MintReply,
+    MintRequest,
+    SearchReply,
+    SearchRequest,
+    TaskReady,
+    decode,
+)
 
 
 def identity_of(url: str) -> str | None:
@@ -122,3 +131,11 @@ class Bus:
         )
         msg = await self.nc.request(s.GUARD_MINT, req.to_bytes(), timeout=10)
         return decode(MintReply, msg.data)
+
+    async def search(
+        self, tenant: str, query: str, *, k: int = 5, repo: str | None = None, timeout: float = 30
+    ) -> SearchReply:
+        """Ask the indexer (``devforge.rpc.indexer.search``) for the tenant's code."""
+        req = SearchRequest(tenant=tenant, query=query, k=k, repo=repo)
+        msg = await self.nc.request(s.INDEXER_SEARCH, req.to_bytes(), timeout=timeout)
+        return decode(SearchReply, msg.data)

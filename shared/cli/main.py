@@ -12,6 +12,7 @@ import typer
 from shared.cli import (
     approval_cmds,
     demo_cmds,
+    index_cmds,
     jobs_cmds,
     model_cmds,
     ops_cmds,
@@ -48,6 +49,8 @@ app.add_typer(prs_cmds.prs_app)
 app.add_typer(guard_app)
 app.add_typer(secrets_app)
 app.add_typer(nats_app)
+app.command("index")(index_cmds.index)
+app.command("search")(index_cmds.search)
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, RuntimeError, OSError)

@@ -18,7 +18,7 @@ from agents import Agent, AgentOutputSchema, FunctionTool, ModelSettings, RunCon
 from agents.exceptions import AgentsException
 
 from shared import workspace
-from shared.crew import jobwork
+from shared.crew import codesearch, jobwork
 from shared.crew.steps import StepWatcher, ToolGateway
 from shared.crew.toolbox import MIGRATION_DIRS, SETUP_TOOLS, Toolbox, open_toolbox
 from shared.messages import ModelTurn
@@ -81,6 +81,7 @@ async def _gateway(
                 allowlist=tuple(h.strip() for h in settings.prepare_allowlist.split(",") if h),
                 timeout_s=settings.prepare_timeout,
             ),
+            search=codesearch.searcher(ctx.bus, ctx.tenant, work.repo.id),
         ) as toolbox:
             gateway = ToolGateway(
                 bus=ctx.bus,

@@ -1,11 +1,15 @@
 """The MCP servers of one agent run (spawned over stdio, one process each) and the tools each
-role may use. Agents reach the servers over the MCP protocol only, never by importing them."""
+role may use. Agents reach the servers over the MCP protocol only, never by importing them.
+
+``search_code`` is the one tool no MCP server runs: it is a request to the indexer over the bus
+(``devforge.rpc.indexer.search``) from the agent's own service, always for the job's tenant, made
+only after the guard approved the call like any other."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +49,21 @@ ROLE_TOOLS: dict[str, tuple[str, ...]] = {
     "migration": (*READ_ONLY, "write_file"),
     "qa": ("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets", "git_diff"),
 }
+SEARCH_ROLES = ("lead", "backend", "frontend", "migration")
+SEARCH_SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string", "description": "what the code does, in words"},
+        "k": {"type": "integer", "minimum": 1, "maximum": 20, "description": "hits (default 5)"},
+    },
+    "required": ["query"],
+}
+SEARCH_DESCRIPTION = (
+    "Search the repository's code index by meaning and keywords. Returns the best matching "
+    "functions, classes and text windows with their path and lines."
+)
+# The indexer's search for the job's tenant: (query, k) -> the text the model gets back.
+Search = Callable[[str, int], Awaitable[str]]
 MIGRATION_DIRS = ("migrations/", "alembic/", "db/migrations/", "migrate/", "sql/")
 # What the servers may see of the service's environment: nothing secret.
 PASSED_ENV = (
@@ -90,13 +109,22 @@ def _server_env(
 class Toolbox:
     """Open MCP clients for one job's worktree, with the tool list of one role."""
 
-    def __init__(self, clients: dict[str, Client], specs: dict[str, ToolSpec]) -> None:
+    def __init__(
+        self, clients: dict[str, Client], specs: dict[str, ToolSpec], search: Search | None = None
+    ) -> None:
         self._clients = clients
         self.specs = specs
+        self._search = search
 
     async def execute(
         self, tool: str, arguments: dict[str, Any], decision: dict[str, str]
     ) -> tuple[bool, str]:
+        if tool == "search_code" and self._search is not None:
+            k = arguments.get("k", arguments.get("limit", 5))
+            try:
+                return True, await self._search(str(arguments["query"]), int(k))
+            except (RuntimeError, TimeoutError, OSError) as exc:
+                return False, f"error: code search failed: {exc}"
         client = self._clients.get(tool)
         if client is None:
             return False, f"unknown tool {tool!r}"
@@ -115,6 +143,7 @@ async def open_toolbox(
     guard_public_key: str,
     database_url: str,
     prepare: PrepareConfig | None = None,
+    search: Search | None = None,
 ) -> AsyncIterator[Toolbox]:
     offered = ROLE_TOOLS[role]
     wanted = (*offered, *SETUP_TOOLS.get(role, ()))
@@ -146,4 +175,6 @@ async def open_toolbox(
                     schema["required"] = [r for r in schema.get("required", []) if r != "decision"]
                     specs[t.name] = ToolSpec(t.name, t.description or t.name, schema)
                     clients[t.name] = client
-        yield Toolbox(clients, specs)
+        if search is not None and role in SEARCH_ROLES:
+            specs["search_code"] = ToolSpec("search_code", SEARCH_DESCRIPTION, SEARCH_SPEC_SCHEMA)
+        yield Toolbox(clients, specs, search if role in SEARCH_ROLES else None)

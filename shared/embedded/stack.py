@@ -46,6 +46,7 @@ SERVICES: tuple[ProcSpec, ...] = (
     ),
     ProcSpec("qa", "services.qa", "qa"),
     ProcSpec("publisher", "services.publisher", "publisher"),
+    ProcSpec("indexer", "services.indexer", "indexer"),
 )
 PASS_PREFIXES = (
     "DEVFORGE_MODEL",
@@ -56,6 +57,10 @@ PASS_PREFIXES = (
     "DEVFORGE_AGENT_",
     "DEVFORGE_OPENAI_",
     "DEVFORGE_PREPARE_",
+    "DEVFORGE_EMBEDDING_",
+    "DEVFORGE_VECTOR_",
+    "DEVFORGE_PINECONE_",
+    "DEVFORGE_INDEX_",
 )
 PASS_THROUGH = (
     "OPENROUTER_API_KEY",

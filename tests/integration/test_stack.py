@@ -56,6 +56,18 @@ def _wait_status(home: Path, job: str, want: str, timeout: float = 60) -> dict[s
         time.sleep(0.3)
 
 
+def _wait_search(home: Path, query: str, timeout: float = 180) -> list[dict[str, object]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        res = devforge(home, "search", "--tenant", "acme", "--repo", "shop", query, "-k", "1")
+        if res.returncode == 0 and json.loads(res.stdout):
+            hits: list[dict[str, object]] = json.loads(res.stdout)
+            return hits
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no search hits: {res.stdout or res.stderr}")
+        time.sleep(1)
+
+
 @pytest.fixture
 def home() -> Iterator[Path]:
     """A data directory outside pytest's 0700 tree (see conftest); whatever happens in the
@@ -69,6 +81,11 @@ def home() -> Iterator[Path]:
 def test_up_down_and_restart_keeps_jobs(tmp_path: Path, home: Path) -> None:
     repo = tmp_path / "shop"
     subprocess.run(["git", "init", "-q", "-b", "trunk", str(repo)], check=True)
+    (repo / "refunds.py").write_text(
+        'def refund_amount(paid: int, returned: int) -> int:\n    """Money back."""\n'
+        "    return paid * returned\n"
+    )
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
     subprocess.run(
         [
             "git",
@@ -123,6 +140,9 @@ def test_up_down_and_restart_keeps_jobs(tmp_path: Path, home: Path) -> None:
     ).strip()
     # The embedded replay model answers for the lead; the plan holds a migration: it waits.
     _wait_status(home, job, "awaiting_plan_approval", timeout=120)
+    # The indexer took repo.connected: the repository is searchable through it.
+    hits = _wait_search(home, "how much money a customer gets back")
+    assert (hits[0]["path"], hits[0]["symbol"]) == ("refunds.py", "refund_amount")
 
     ok(devforge(home, "down"))
     assert not (home / "stack.json").exists()

@@ -1,0 +1,112 @@
+"""Indexing speed on a 100+ file repository (DevForge's own shared/, services/ and mcp/ at the
+benchmarked commit), side by side in one run with plain ``SentenceTransformer.encode`` over the
+same unique chunks: both cold (no embedding cache), same model, same maximum sequence length,
+rounds alternated (A B B A) so a busy machine weighs on both alike. Model load time is reported
+apart. Then the whole pipeline (git, chunking, secret scan, embedding, PostgreSQL + pgvector):
+a cold full index, a re-index after a one-file change, and the same commit again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import ROOT
+from bench.search_common import database, git, git_copy
+from shared.index import gitsource
+from shared.index.catalog import Catalog
+from shared.index.embedder import Embedder
+from shared.index.indexer import Indexer, file_chunks
+from shared.index.pgvector_store import PgVectorStore
+
+DIRS = ("shared/", "services/", "mcp/")
+MAX_BYTES = 512_000
+
+
+def _snapshot() -> dict[str, bytes]:
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    blobs = [b for p, b in gitsource.files(ROOT, head).items() if p.startswith(DIRS)]
+    data = gitsource.read(ROOT, [b.sha for b in blobs], MAX_BYTES + 1)
+    return {b.path: data[b.sha] for b in blobs}
+
+
+def _unique_texts(files: dict[str, bytes]) -> list[str]:
+    texts: set[str] = set()
+    for path, data in files.items():
+        chunks, _ = file_chunks(path, data, len(data), MAX_BYTES)
+        texts.update(c.embed_text() for c in chunks)
+    return sorted(texts)
+
+
+async def _measure() -> dict[str, Any]:
+    files = _snapshot()
+    texts = _unique_texts(files)
+    started = time.perf_counter()
+    model = Embedder()
+    st = model.load()
+    load_s = time.perf_counter() - started
+    rates: dict[str, list[float]] = {"plain_encode": [], "indexer_embed": []}
+    vectors: dict[str, Any] = {}
+    for side in ("plain_encode", "indexer_embed", "indexer_embed", "plain_encode"):
+        t0 = time.perf_counter()
+        if side == "plain_encode":
+            out = st.encode(texts, normalize_embeddings=True)  # its defaults: batch 32, sorted
+        else:
+            out = np.asarray(model.embed(texts))
+        rates[side].append(len(texts) / (time.perf_counter() - t0))
+        vectors[side] = out
+    agreement = np.sum(vectors["plain_encode"] * vectors["indexer_embed"], axis=1)
+    plain = statistics.median(rates["plain_encode"])
+    ours = statistics.median(rates["indexer_embed"])
+    figures: dict[str, Any] = {
+        "files": len(files),
+        "unique_chunks": len(texts),
+        "max_seq_length": st.max_seq_length,
+        "model_load_s": round(load_s, 2),
+        "plain_encode_chunks_per_s": round(plain, 1),
+        "indexer_embed_chunks_per_s": round(ours, 1),
+        "speedup": round(ours / plain, 2),
+        "min_cosine_vs_plain": round(float(agreement.min()), 5),
+    }
+    figures["pipeline"] = await _pipeline(files, model)
+    return figures
+
+
+async def _pipeline(files: dict[str, bytes], model: Embedder) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="dfb-speed-") as tmp:
+        repo = git_copy(files, Path(tmp) / "repo")
+        async with database("speed") as pool:
+            indexer = Indexer(Catalog(pool), PgVectorStore(pool), model, MAX_BYTES)
+            full = await indexer.index("speed", "devforge", repo)
+            target = repo / "shared" / "ids.py"
+            target.write_text(
+                target.read_text() + "\n\ndef bench_marker() -> str:\n    return 'changed'\n"
+            )
+            git(repo, "commit", "-qam", "one file")
+            one = await indexer.index("speed", "devforge", repo)
+            same = await indexer.index("speed", "devforge", repo)
+    return {
+        "full_index_s": round(full.seconds, 1),
+        "full_chunks": full.chunks,
+        "full_chunks_per_s": round(full.chunks / full.seconds, 1),
+        "one_file_change_s": round(one.seconds, 2),
+        "one_file_change_embedded": one.embedded,
+        "same_commit_again_s": round(same.seconds, 3),
+    }
+
+
+def run() -> dict[str, Any]:
+    return asyncio.run(_measure())
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
