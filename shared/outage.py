@@ -31,11 +31,14 @@ def _one(exc: BaseException) -> bool:
 
 
 def is_outage(exc: BaseException) -> bool:
-    """True for an outage, also when it is the cause or context of ``exc``."""
+    """True for an outage, also when it is the cause or context of ``exc`` or in an exception
+    group (the MCP client's task group wraps what a tool call's body raised)."""
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         if _one(cur):
+            return True
+        if isinstance(cur, BaseExceptionGroup) and any(is_outage(e) for e in cur.exceptions):
             return True
         seen.add(id(cur))
         cur = cur.__cause__ or (None if cur.__suppress_context__ else cur.__context__)

@@ -6,7 +6,9 @@ from event name to handler. What happens to a message:
 - unreadable (bad JSON, unknown version, unsafe subject token, unknown tenant): dead letter, ack;
 - its job already ended: ack and skip;
 - handler raises: ``nak`` with a growing delay; after ``max_deliver`` attempts a dead letter with
-  the error and the original payload, ``job.failed`` for the job, and ack.
+  the error and the original payload, ``job.failed`` for the job, and ack;
+- the bus or the database is unreachable (``shared.outage``): the handler runs again in the same
+  delivery until it is back (up to ``outage_grace``); no attempt is counted.
 """
 
 from __future__ import annotations

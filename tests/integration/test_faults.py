@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from shared.bus import history
-from tests.support.fleet import Follower, execution_problems, fleet, reruns, sequence_problems
+from tests.support.fleet import (
+    Follower,
+    execution_problems,
+    fleet,
+    projection_problems,
+    reruns,
+    sequence_problems,
+)
 from tests.support.killer import Killer, recovery
 
 pytestmark = pytest.mark.faults
@@ -52,7 +59,8 @@ async def test_twenty_jobs_survive_killed_services() -> None:
         print(f"\nfault test: {elapsed:.0f} s, kills {dict(killer.count())}, {report}")
 
         assert {j: follower.ended.get(j) for j in jobs} == dict.fromkeys(jobs, "pr.opened")
-        assert killer.count() == KILLS and len(killer.kills) <= 40
+        kills = killer.count()
+        assert all(kills[p] >= 2 for p in KILLS) and len(killer.kills) <= 40, kills
         for program, seen in report.items():
             assert seen["redeliveries"] + seen["turns_replayed"] + seen["steps_replayed"] > 0, (
                 program,
@@ -61,14 +69,13 @@ async def test_twenty_jobs_survive_killed_services() -> None:
         logs = {job: await history.read(f.bus.js, f.tenant, job) for job in jobs}
         assert {j: sequence_problems(e) for j, e in logs.items()} == {j: [] for j in jobs}
         assert await execution_problems(f.pool, f.tenant, logs) == []
+        assert await projection_problems(f.pool, logs) == []
         print(f"idempotent calls of unknown outcome run again: {await reruns(f.pool, f.tenant)}")
-        prs = await f.pool.fetchval(
-            "SELECT count(DISTINCT job_id) FROM pull_requests WHERE tenant_id = $1 "
-            "AND job_id = ANY($2::text[])",
+        prs = await f.pool.fetch(
+            "SELECT job_id, count(*) AS n FROM pull_requests WHERE tenant_id = $1 GROUP BY job_id",
             f.tenant,
-            jobs,
         )
-        assert prs == JOBS
+        assert {r["job_id"]: r["n"] for r in prs} == dict.fromkeys(jobs, 1)  # one PR per job
         assert elapsed < BUDGET
 
 

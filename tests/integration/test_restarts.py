@@ -15,6 +15,7 @@ from tests.support.fleet import (
     Follower,
     execution_problems,
     fleet,
+    projection_problems,
     restart_nats,
     restart_postgres,
     sequence_problems,
@@ -68,6 +69,7 @@ async def test_restarting_nats_and_postgres_mid_run_loses_no_job() -> None:
             logs = {job: await history.read(f.bus.js, f.tenant, job) for job in jobs}
             assert {j: sequence_problems(e) for j, e in logs.items()} == {j: [] for j in jobs}
             assert await execution_problems(f.pool, f.tenant, logs) == []
+            assert await projection_problems(f.pool, logs) == []
             dead = await f.bus.js.stream_info(s.DLQ_STREAM)
             assert dead.state.messages == 0
     finally:

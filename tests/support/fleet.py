@@ -254,3 +254,33 @@ async def reruns(pool: asyncpg.Pool[Any], tenant: str) -> int:
         "SELECT count(*) FROM executions WHERE tenant_id = $1 AND step_id LIKE '%-again%'", tenant
     )
     return n
+
+
+async def projection_problems(
+    pool: asyncpg.Pool[Any], logs: Mapping[str, list[history.Entry]], wait: float = 30
+) -> list[str]:
+    """Where the read model differs from the logs: an event missing or not applied, a job not
+    completed (after the projector had ``wait`` seconds to catch up)."""
+    deadline = time.monotonic() + wait
+    while (problems := await _projection(pool, logs)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    return problems
+
+
+async def _projection(
+    pool: asyncpg.Pool[Any], logs: Mapping[str, list[history.Entry]]
+) -> list[str]:
+    problems = []
+    for job, entries in logs.items():
+        rows = await pool.fetch(
+            "SELECT stream_seq, applied FROM job_events WHERE job_id = $1 ORDER BY stream_seq", job
+        )
+        if [r["stream_seq"] for r in rows] != [e.seq for e in entries]:
+            problems.append(f"{job}: projected {len(rows)} of {len(entries)} events")
+        problems += [
+            f"{job}: event {r['stream_seq']} not applied" for r in rows if not r["applied"]
+        ]
+        status = await pool.fetchval("SELECT status FROM jobs WHERE id = $1", job)
+        if status != "completed":
+            problems.append(f"{job}: {status}")
+    return problems

@@ -2,7 +2,8 @@
 that is handling a message at that moment, then waits for supervisord to restart it.
 
 - ``step.proposed`` not yet decided: the guard holds it, and the proposing agent (lead,
-  engineer, QA) is in flight waiting for the decision;
+  engineer, QA) is in flight waiting for the decision; ``step.approved``: that agent is running
+  the tool (the step is still in flight: no result yet);
 - ``model.turn``: the agent of that run is mid-run;
 - ``qa.passed`` before ``pr.opened``: the publisher is opening the PR.
 """
@@ -56,11 +57,19 @@ class Killer:
     per_program: dict[str, int]  # kills wanted for each program
     limit: int = 40
     spacing: float = 8.0  # seconds between two kills of the same program
+    # The i-th kill of a program waits for the depth[i % len]-th event of a job it works on:
+    # early and late in a run, so that takeovers replay recorded turns and results, and meet
+    # tools that were running (QA's 2nd event is its test run approved and executing).
+    depth: dict[str, tuple[int, ...]] = field(
+        default_factory=lambda: {"qa": (2, 1, 2), "guard": (1,), "publisher": (1,)}
+    )
+    default_depth: tuple[int, ...] = (2, 4, 3)
     kills: list[Kill] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)  # seconds until each one was back
     _down: set[str] = field(default_factory=set)
     _last: dict[str, float] = field(default_factory=dict)
     _hit: set[tuple[str, str]] = field(default_factory=set)
+    _seen: Counter[tuple[str, str]] = field(default_factory=Counter)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def count(self) -> Counter[str]:
@@ -71,8 +80,11 @@ class Killer:
         return all(have[p] >= n for p, n in self.per_program.items())
 
     def _wanted(self, program: str, job: str) -> bool:
+        depth = self.depth.get(program, self.default_depth)
+        nth = depth[self.count()[program] % len(depth)]
         return (
-            len(self.kills) < self.limit
+            self._seen[(program, job)] >= nth
+            and len(self.kills) < self.limit
             and self.count()[program] < self.per_program.get(program, 0)
             and program not in self._down
             and (program, job) not in self._hit  # one message is never killed twice
@@ -83,10 +95,14 @@ class Killer:
         candidates: list[str] = []
         if event == "step.proposed":
             candidates = ["guard", AGENT_PROGRAM.get(str(body.get("agent")), "")]
+        elif event == "step.approved":  # the proposing agent is running the tool now
+            candidates = [AGENT_PROGRAM.get(str(body.get("step_id")).split("-", 1)[0], "")]
         elif event == "model.turn":
             candidates = [AGENT_PROGRAM.get(str(body.get("agent")).split("-", 1)[0], "")]
         elif event == "qa.passed":
             candidates = ["publisher"]
+        for program in candidates:
+            self._seen[(program, job)] += 1
         # The program furthest from its quota first, so that every role gets its kills.
         have = self.count()
         for program in sorted(candidates, key=lambda p: have[p] - self.per_program.get(p, 0)):

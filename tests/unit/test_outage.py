@@ -28,6 +28,11 @@ def test_an_outage_behind_another_error_counts() -> None:
         assert is_outage(exc)
 
 
+def test_an_outage_in_a_task_group_counts() -> None:
+    assert is_outage(ExceptionGroup("tg", [nats.errors.ConnectionClosedError()]))
+    assert not is_outage(ExceptionGroup("tg", [RuntimeError("boom")]))
+
+
 def test_bugs_files_and_our_own_deadlines_are_not() -> None:
     assert not is_outage(RuntimeError("boom"))
     assert not is_outage(FileNotFoundError(2, "No such file", "/work/shop.py"))
