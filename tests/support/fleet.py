@@ -162,7 +162,9 @@ def restart_nats(f: Fleet) -> servers.NatsProcess:
             break
         time.sleep(0.05)
     conf = Path(f.info["nats_config"])
-    text = conf.read_text().replace("port: -1", f"port: {f.info['nats_port']}", 1)
+    text = conf.read_text()
+    assert "port: -1" in text, "the stack's nats.conf changed shape"
+    text = text.replace("port: -1", f"port: {f.info['nats_port']}", 1)
     proc = servers.start_nats(conf.parent, text, f.home / "logs" / "nats.log")
     f.info["nats_pid"] = proc.proc.pid
     return proc

@@ -17,6 +17,7 @@ import os
 import signal
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,14 @@ class Killer:
         default_factory=lambda: {"qa": (2, 1, 2), "guard": (1,), "publisher": (1,)}
     )
     default_depth: tuple[int, ...] = (2, 4, 3)
+    into_tool: float = 1.0  # seconds after a step's approval that its agent is killed
     kills: list[Kill] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)  # seconds until each one was back
     _down: set[str] = field(default_factory=set)
     _last: dict[str, float] = field(default_factory=dict)
     _hit: set[tuple[str, str]] = field(default_factory=set)
     _seen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _results: set[str] = field(default_factory=set)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def count(self) -> Counter[str]:
@@ -101,14 +104,32 @@ class Killer:
             candidates = [AGENT_PROGRAM.get(str(body.get("agent")).split("-", 1)[0], "")]
         elif event == "qa.passed":
             candidates = ["publisher"]
+        elif event == "step.result":
+            self._results.add(str(body.get("step_id")))
         for program in candidates:
             self._seen[(program, job)] += 1
         # The program furthest from its quota first, so that every role gets its kills.
         have = self.count()
         for program in sorted(candidates, key=lambda p: have[p] - self.per_program.get(p, 0)):
             if program and self._wanted(program, job):
-                self._kill(program, job, event)
+                if event == "step.approved":
+                    self._down.add(program)  # reserved while the tool gets going
+                    self._spawn(self._kill_running(program, job, str(body.get("step_id"))))
+                else:
+                    self._kill(program, job, event)
                 return
+
+    async def _kill_running(self, program: str, job: str, step: str) -> None:
+        """Kill the agent a moment into its tool's run, if the step has no result yet."""
+        await asyncio.sleep(self.into_tool)
+        self._down.discard(program)
+        if step not in self._results:
+            self._kill(program, job, "step.approved")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _kill(self, program: str, job: str, event: str) -> None:
         pids = live_pids(self.home, program)
@@ -122,9 +143,7 @@ class Killer:
         self._last[program] = now
         self._hit.add((program, job))
         self._down.add(program)
-        task = asyncio.create_task(self._restarted(program, pid, now))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._restarted(program, pid, now))
 
     async def _restarted(self, program: str, old: int, since: float) -> None:
         """supervisord restarts a program that died (autorestart); wait until it is ready."""
@@ -139,7 +158,8 @@ class Killer:
 
     async def settle(self) -> None:
         """Wait for every restart; fail if one did not happen."""
-        await asyncio.gather(*self._tasks)
+        while self._tasks:
+            await asyncio.gather(*self._tasks)
 
 
 def log_lines(home: Path, program: str) -> list[dict[str, Any]]:
