@@ -2,8 +2,8 @@
 that is handling a message at that moment, then waits for supervisord to restart it.
 
 - ``step.proposed`` not yet decided: the guard holds it, and the proposing agent (lead,
-  engineer, QA) is in flight waiting for the decision; ``step.approved``: that agent is running
-  the tool (the step is still in flight: no result yet);
+  engineer, QA) is in flight waiting for the decision; ``step.approved`` of a QA step: QA is
+  running its test gate (killed a moment in, while the step still has no result);
 - ``model.turn``: the agent of that run is mid-run;
 - ``qa.passed`` before ``pr.opened``: the publisher is opening the PR.
 """
@@ -57,7 +57,7 @@ class Killer:
     home: Path
     per_program: dict[str, int]  # kills wanted for each program
     limit: int = 40
-    spacing: float = 8.0  # seconds between two kills of the same program
+    spacing: float = 5.0  # seconds between two kills of the same program
     # The i-th kill of a program waits for the depth[i % len]-th event of a job it works on:
     # early and late in a run, so that takeovers replay recorded turns and results, and meet
     # tools that were running (QA's 2nd event is its test run approved and executing).
@@ -98,8 +98,8 @@ class Killer:
         candidates: list[str] = []
         if event == "step.proposed":
             candidates = ["guard", AGENT_PROGRAM.get(str(body.get("agent")), "")]
-        elif event == "step.approved":  # the proposing agent is running the tool now
-            candidates = [AGENT_PROGRAM.get(str(body.get("step_id")).split("-", 1)[0], "")]
+        elif event == "step.approved" and str(body.get("step_id")).startswith("qa-"):
+            candidates = ["qa"]  # QA is running its test gate now (seconds long)
         elif event == "model.turn":
             candidates = [AGENT_PROGRAM.get(str(body.get("agent")).split("-", 1)[0], "")]
         elif event == "qa.passed":
