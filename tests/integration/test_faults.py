@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from shared.bus import history
-from tests.support.fleet import (
-    Follower,
+from tests.support.fleet import Follower, fleet
+from tests.support.jobchecks import (
     execution_problems,
-    fleet,
     projection_problems,
     reruns,
     sequence_problems,

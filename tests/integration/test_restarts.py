@@ -11,13 +11,10 @@ import pytest
 
 from shared import subjects as s
 from shared.bus import history
-from tests.support.fleet import (
-    Follower,
+from tests.support.fleet import Follower, fleet, restart_nats, restart_postgres
+from tests.support.jobchecks import (
     execution_problems,
-    fleet,
     projection_problems,
-    restart_nats,
-    restart_postgres,
     sequence_problems,
 )
 
