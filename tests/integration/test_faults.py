@@ -56,6 +56,7 @@ async def test_twenty_jobs_survive_killed_services() -> None:
         elapsed = time.monotonic() - started
         report = {p: recovery(f.home, p) for p in KILLS}
         print(f"\nfault test: {elapsed:.0f} s, kills {dict(killer.count())}, {report}")
+        print("kills (program, event):", [(k.program, k.event) for k in killer.kills])
 
         assert {j: follower.ended.get(j) for j in jobs} == dict.fromkeys(jobs, "pr.opened")
         kills = killer.count()

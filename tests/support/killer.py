@@ -65,7 +65,7 @@ class Killer:
         default_factory=lambda: {"qa": (2, 1, 2), "guard": (1,), "publisher": (1,)}
     )
     default_depth: tuple[int, ...] = (2, 4, 3)
-    into_tool: float = 1.0  # seconds after a step's approval that its agent is killed
+    into_tool: float = 0.3  # seconds after a step's approval that its agent is killed
     kills: list[Kill] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)  # seconds until each one was back
     _down: set[str] = field(default_factory=set)
