@@ -32,8 +32,10 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# The fault tests (killed services, restarted servers) run after the suite, on their own.
 test: install lint typecheck
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not faults"
+	$(PY) -m pytest -q -m faults -s
 
 bench: install
 	$(PY) -m bench.run

@@ -6,7 +6,9 @@ from event name to handler. What happens to a message:
 - unreadable (bad JSON, unknown version, unsafe subject token, unknown tenant): dead letter, ack;
 - its job already ended: ack and skip;
 - handler raises: ``nak`` with a growing delay; after ``max_deliver`` attempts a dead letter with
-  the error and the original payload, ``job.failed`` for the job, and ack.
+  the error and the original payload, ``job.failed`` for the job, and ack;
+- the bus or the database is unreachable (``shared.outage``): the handler runs again in the same
+  delivery until it is back (up to ``outage_grace``); no attempt is counted.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from shared.ids import InvalidId
 from shared.jobstate import Status, is_terminal
 from shared.messages import JobFailed, Message, Unreadable, decode, model_for
 from shared.natsauth import is_inbox_subject
+from shared.outage import is_outage
 from shared.registry import TenantCache, UnknownTenant
 from shared.settings import Settings, get_settings
 
@@ -57,6 +60,7 @@ class Context:
     bus: Bus
     pool: asyncpg.Pool[Any]
     log: Any
+    cancelled: bool = False  # the handler was cancelled because its job ended
 
     async def once(self, key: str, conn: DbConn | None = None) -> bool:
         """Claim an idempotency key for this service; False if it was claimed before.
@@ -159,46 +163,75 @@ class Service:
         if handler is None:
             await raw.ack()
             return
-        starts_job = event == "ticket.submitted"  # no job row can exist yet: skip the query
-        if (
-            self.skip_terminal
-            and parsed.job_id
-            and not starts_job
-            and is_terminal(await ctx.job_status())
-        ):
-            ctx.log.info("skipped", why="job already ended")
-            await raw.ack()
-            return
         started = time.perf_counter()
         beat = asyncio.create_task(self._keep_alive(raw))
-        work = asyncio.create_task(handler(ctx, msg))
-        if parsed.job_id:
-            self._inflight.setdefault(parsed.job_id, set()).add(work)
         try:
-            await work
-        except asyncio.CancelledError:
-            if not work.cancelled():  # this service is stopping: let the message be redelivered
-                raise
-            ctx.log.info("stopped", why="the job ended while this service worked on it")
-            await raw.ack()
-            return
-        except Exception as exc:
-            await self._failed(ctx, raw, exc)
-            return
+            done = await self._attempt(ctx, raw, handler, msg)
         finally:
             beat.cancel()
-            if parsed.job_id:
-                self._inflight.get(parsed.job_id, set()).discard(work)
+        if not done:  # skipped, stopped or failed: already settled
+            return
         self.stats["handled"] += 1
         await raw.ack()
         ms = round((time.perf_counter() - started) * 1000, 2)
         ctx.log.info("handled", message=ctx.event, ms=ms)
 
+    async def _attempt(self, ctx: Context, raw: Msg, handler: Handler, msg: Any) -> bool:
+        """Run the handler; True if it succeeded, else the message is settled here. While the
+        bus or the database is unreachable, run it again in the same delivery: an outage is
+        not the message's fault and counts no attempt (handlers are safe to repeat)."""
+        outage_since: float | None = None
+        while True:
+            try:
+                if await self._skip(ctx):
+                    ctx.log.info("skipped", why="job already ended")
+                    await raw.ack()
+                    return False
+                await self._work(ctx, handler, msg)
+                return True
+            except asyncio.CancelledError:
+                if not ctx.cancelled:  # this service is stopping: let the message come back
+                    raise
+                ctx.log.info("stopped", why="the job ended while this service worked on it")
+                await raw.ack()
+            except Exception as exc:
+                now = time.monotonic()
+                outage_since = outage_since or now
+                if is_outage(exc) and now - outage_since < self.settings.outage_grace:
+                    ctx.log.warning("outage", error=f"{type(exc).__name__}: {exc}")
+                    await asyncio.sleep(min(1.0 + (now - outage_since) / 4, 5.0))
+                    continue
+                await self._failed(ctx, raw, exc)
+            return False
+
+    async def _skip(self, ctx: Context) -> bool:
+        starts_job = ctx.event == "ticket.submitted"  # no job row can exist yet: skip the query
+        return bool(
+            self.skip_terminal
+            and ctx.job_id
+            and not starts_job
+            and is_terminal(await ctx.job_status())
+        )
+
+    async def _work(self, ctx: Context, handler: Handler, msg: Any) -> None:
+        work = asyncio.create_task(handler(ctx, msg))
+        if ctx.job_id:
+            self._inflight.setdefault(ctx.job_id, set()).add(work)
+        try:
+            await work
+        except asyncio.CancelledError:
+            ctx.cancelled = work.cancelled()
+            raise
+        finally:
+            if ctx.job_id:
+                self._inflight.get(ctx.job_id, set()).discard(work)
+
     async def _keep_alive(self, raw: Msg) -> None:
         period = max(self.settings.ack_wait / 3, 0.5)
         while True:
             await asyncio.sleep(period)
-            await raw.in_progress()
+            with contextlib.suppress(Exception):  # the bus may be away for a moment
+                await raw.in_progress()
 
     async def _failed(self, ctx: Context, raw: Msg, exc: Exception) -> None:
         assert self.bus is not None

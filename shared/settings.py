@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     max_deliver: int = Field(default=5, ge=1, description="deliveries before a dead letter")
     ack_wait: float = Field(default=30.0, gt=0, description="seconds before redelivery")
     retry_delay: float = Field(default=1.0, ge=0, description="first retry delay, seconds")
+    outage_grace: float = Field(
+        default=300.0, gt=0, description="seconds a handler waits out an unreachable bus or DB"
+    )
     watchdog_deadline: float = Field(default=900.0, gt=0, description="silence that fails a job")
     watchdog_interval: float = Field(default=15.0, gt=0, description="seconds between sweeps")
     approval_timeout: float = Field(default=3600.0, gt=0, description="seconds an approval waits")

@@ -66,7 +66,18 @@ async def _gateway(
     if not settings.guard_public_key or not settings.database_url:
         raise AgentFailed("DEVFORGE_GUARD_PUBLIC_KEY and DEVFORGE_DATABASE_URL are required")
     watcher = StepWatcher()
+    watcher.seed(work.entries)
     await watcher.start(ctx.bus, ctx.tenant, work.job_id)
+
+    async def executed(step_id: str) -> bool:
+        row = await ctx.pool.fetchval(
+            "SELECT 1 FROM executions WHERE tenant_id = $1 AND job_id = $2 AND step_id = $3",
+            ctx.tenant,
+            work.job_id,
+            step_id,
+        )
+        return row is not None
+
     try:
         async with open_toolbox(
             role,
@@ -94,8 +105,13 @@ async def _gateway(
                 task_id=task_id,
                 decision_timeout=settings.approval_timeout + 60,
                 after_change=_committer(work, role) if role in ENGINEER_ROLES else None,
+                executed=executed,
             )
             yield gateway, toolbox
+            if gateway.replayed or gateway.reran:
+                ctx.log.info(
+                    "took_over", run=run_key, steps_replayed=gateway.replayed, reran=gateway.reran
+                )
     finally:
         await watcher.stop()
 
@@ -213,6 +229,10 @@ async def run_agent(
             failure = f"{role}: no model answered: {exc}"
         except AgentsException as exc:
             failure = f"{role}: {type(exc).__name__}: {exc}"
+        if recorded and failure is None:
+            ctx.log.info(
+                "replayed_turns", run=run_key, turns=min(len(recorded), provider.next_turn)
+            )
     if failure is not None:
         raise AgentFailed(failure)
     return result.final_output

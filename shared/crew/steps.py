@@ -4,6 +4,9 @@ by the MCP server (which verifies the signature) -> recorded result.
 The arguments are scanned for secrets first (a hit goes back to the model and is never
 published). Step ids are deterministic per agent run, so an agent that takes a job over after a
 crash finds the results already recorded and replays them instead of running the tools again.
+A step the dead instance proposed but left without a result has an unknown outcome when the
+executions table shows it started: an idempotent tool is run again under a step id of its own
+(``<step>-again<n>``: no step ever executes twice), any other is reported as interrupted.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +22,7 @@ from nats.aio.msg import Msg
 
 from shared import subjects as s
 from shared.bus.client import Bus
+from shared.bus.history import Entry
 from shared.messages import StepProposed, StepResult
 from shared.natsauth import subscribe_ordered
 from shared.policy.injection import fence_untrusted
@@ -26,6 +30,19 @@ from shared.policy.secrets import redact, scan
 
 OUTPUT_LIMIT = 16_000
 CHANGES_WORKTREE = frozenset({"write_file", "delete_file", "run_command"})
+# Running these again leaves the worktree as one run would (a write puts the same bytes).
+IDEMPOTENT = frozenset(
+    {
+        *("read_file", "list_dir", "search_files", "write_file", "delete_file"),
+        *("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets"),
+        *("git_status", "git_diff"),
+        *("prepare_env", "search_code"),  # a cached install; a read of the index
+    }
+)
+INTERRUPTED = (
+    "interrupted: the agent running this call stopped before its outcome was recorded; "
+    "it may or may not have taken effect. Check before trying again."
+)
 Execute = Callable[[str, dict[str, Any], dict[str, str]], Awaitable[tuple[bool, str]]]
 
 
@@ -36,27 +53,38 @@ class StepWatcher:
         self.decisions: dict[str, tuple[str, dict[str, Any]]] = {}
         self.results: dict[str, dict[str, Any]] = {}
         self.waiting: dict[str, dict[str, Any]] = {}
+        self.proposed: set[str] = set()
         self._changed = asyncio.Condition()
         self._sub: Any = None
+
+    def _record(self, event: str, body: dict[str, Any]) -> None:
+        step_id = body.get("step_id")
+        if not isinstance(step_id, str):
+            return
+        if event in ("step.approved", "step.denied"):
+            self.decisions[step_id] = (event, body)
+        elif event == "step.awaiting_approval":
+            self.waiting[step_id] = body
+        elif event == "step.result":
+            self.results[step_id] = body
+        elif event == "step.proposed":
+            self.proposed.add(step_id)
+
+    def seed(self, entries: Iterable[Entry]) -> None:
+        """What the job's log held when the run began (the subscription catches up later)."""
+        for e in entries:
+            if e.event.startswith("step."):
+                self._record(e.event, e.body)
 
     async def start(self, bus: Bus, tenant: str, job_id: str) -> None:
         prefix = len(s.job_events(tenant, job_id)) - 1
 
         async def on_msg(msg: Msg) -> None:
-            event = msg.subject[prefix:]
             try:
                 body = json.loads(msg.data)
             except ValueError:
                 return
-            step_id = body.get("step_id")
-            if not isinstance(step_id, str):
-                return
-            if event in ("step.approved", "step.denied"):
-                self.decisions[step_id] = (event, body)
-            elif event == "step.awaiting_approval":
-                self.waiting[step_id] = body
-            elif event == "step.result":
-                self.results[step_id] = body
+            self._record(msg.subject[prefix:], body)
             async with self._changed:
                 self._changed.notify_all()
 
@@ -95,6 +123,11 @@ class ToolGateway:
     # Called after a tool that changes the worktree succeeded: the job branch is the durable
     # workspace, so the change is committed and pushed before the model moves on.
     after_change: Callable[[str, str], Awaitable[None]] | None = None
+    # Whether the executions table shows a step started (asked only of steps a dead
+    # instance proposed); None: never re-run anything.
+    executed: Callable[[str], Awaitable[bool]] | None = None
+    replayed: int = 0  # results taken from the log instead of running the tool
+    reran: int = 0  # idempotent calls of unknown outcome run again under a new step id
 
     def next_step_id(self) -> str:
         self.calls += 1
@@ -115,18 +148,30 @@ class ToolGateway:
             kinds = ", ".join(sorted({f.kind for f in findings}))
             return False, f"error: the arguments contain a secret ({kinds}); never pass secrets"
         step_id = step_id or self.next_step_id()
-        recorded = self.watcher.results.get(step_id)
-        if recorded is not None:  # taken over after a crash: the result is already known
-            self.log.append((tool, step_id, bool(recorded.get("ok"))))
-            return bool(recorded.get("ok")), str(recorded.get("output", ""))
-        proposal = StepProposed(
-            step_id=step_id,
-            agent=self.agent,
-            tool=tool,
-            arguments=arguments,
-            task_id=self.task_id,
-        )
-        await self.bus.publish_job(self.tenant, self.job_id, proposal)
+        base, again = step_id, 0
+        while True:
+            recorded = self.watcher.results.get(step_id)
+            if recorded is not None:  # taken over after a crash: the result is already known
+                self.replayed += 1
+                self.log.append((tool, step_id, bool(recorded.get("ok"))))
+                return bool(recorded.get("ok")), str(recorded.get("output", ""))
+            if not await self._unknown_outcome(step_id):
+                break
+            if tool not in IDEMPOTENT:
+                await self._publish_result(step_id, tool, False, INTERRUPTED)
+                return False, INTERRUPTED
+            again += 1
+            self.reran += 1
+            step_id = f"{base}-again{again}"
+        if step_id not in self.watcher.proposed:
+            proposal = StepProposed(
+                step_id=step_id,
+                agent=self.agent,
+                tool=tool,
+                arguments=arguments,
+                task_id=self.task_id,
+            )
+            await self.bus.publish_job(self.tenant, self.job_id, proposal)
         kind, body = await self.watcher.decision(step_id, self.decision_timeout)
         if kind == "step.denied":
             ok, output = False, "denied by the safety guard: " + "; ".join(body.get("reasons", []))
@@ -140,6 +185,22 @@ class ToolGateway:
                 "args_sha256": body["args_sha256"],
             }
             ok, output = await self.execute(tool, arguments, decision)
+        # The change reaches the job branch before its result is recorded: a result in the log
+        # always means the branch has the change.
+        if ok and self.after_change is not None and tool in CHANGES_WORKTREE:
+            await self.after_change(tool, step_id)
+        clean = await self._publish_result(step_id, tool, ok, output)
+        self.log.append((tool, step_id, ok))
+        return ok, clean
+
+    async def _unknown_outcome(self, step_id: str) -> bool:
+        """A step a dead instance proposed, approved, and started executing, with no result."""
+        if step_id not in self.watcher.proposed or self.executed is None:
+            return False
+        kind, _ = await self.watcher.decision(step_id, self.decision_timeout)
+        return kind == "step.approved" and await self.executed(step_id)
+
+    async def _publish_result(self, step_id: str, tool: str, ok: bool, output: str) -> str:
         clean = redact(output)
         truncated = len(clean) > OUTPUT_LIMIT
         clean = clean[:OUTPUT_LIMIT]
@@ -148,7 +209,4 @@ class ToolGateway:
             self.job_id,
             StepResult(step_id=step_id, tool=tool, ok=ok, output=clean, truncated=truncated),
         )
-        self.log.append((tool, step_id, ok))
-        if ok and self.after_change is not None and tool in CHANGES_WORKTREE:
-            await self.after_change(tool, step_id)
-        return ok, clean
+        return clean

@@ -102,6 +102,25 @@ async def test_fails_twice_then_succeeds(
     assert svc.stats == {"handled": 1, "retried": 2, "dead": 0}
 
 
+async def test_an_outage_is_waited_out_in_the_same_delivery(
+    bus: Bus, registered: str, nats_url: str, pg_url: str, tmp_path: Path
+) -> None:
+    """A database cut off mid-handler (more times than max_deliver) costs no attempt."""
+    attempts: list[int] = []
+
+    async def handler(ctx: Context, msg: TicketSubmitted) -> None:
+        attempts.append(ctx.num_delivered)
+        if len(attempts) < 5:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+
+    svc = await _service(bus, registered, handler, nats_url, pg_url, tmp_path)
+    await bus.publish_job(registered, new_job_id(), TICKET)
+    async with running(svc):
+        await eventually(lambda: _async(svc.stats["handled"] == 1))
+    assert attempts == [1, 1, 1, 1, 1]
+    assert svc.stats == {"handled": 1, "retried": 0, "dead": 0}
+
+
 async def test_always_failing_ends_in_dead_letters_and_a_failed_job(
     bus: Bus,
     registered: str,
