@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import nats
 from nats.aio.client import Client
 from nats.js.api import PubAck
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared import subjects as s
 from shared.messages import (
@@ -66,25 +69,34 @@ class Bus:
     async def close(self) -> None:
         await self.nc.drain()
 
+    async def _publish(self, subject: str, data: bytes, mid: str) -> PubAck:
+        """A JetStream publish that rides out a server whose streams are not answering yet (just
+        started or restarted: no responder, or an empty reply). Safe to repeat: the message id
+        deduplicates."""
+        for attempt in range(6):
+            try:
+                return await self.js.publish(subject, data, headers={"Nats-Msg-Id": mid})
+            except (NoStreamResponseError, ServiceUnavailableError, json.JSONDecodeError):
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
     async def publish_job(
         self, tenant: str, job_id: str, msg: Message, *, msg_id_override: str | None = None
     ) -> PubAck:
         event = job_event_name(msg)
         subject = s.job(tenant, job_id, event)
         mid = msg_id_override or msg_id(tenant, job_id, event, msg)
-        return await self.js.publish(subject, msg.to_bytes(), headers={"Nats-Msg-Id": mid})
+        return await self._publish(subject, msg.to_bytes(), mid)
 
     async def publish_tenant_created(self, tenant: str, msg: Message) -> PubAck:
         mid = msg_id(tenant, "tenant", msg.EVENT, msg)
-        return await self.js.publish(
-            s.tenant_created(tenant), msg.to_bytes(), headers={"Nats-Msg-Id": mid}
-        )
+        return await self._publish(s.tenant_created(tenant), msg.to_bytes(), mid)
 
     async def publish_repo(self, tenant: str, repo_id: str, event: str, msg: Message) -> PubAck:
         mid = msg_id(tenant, repo_id, msg.EVENT, msg)
-        return await self.js.publish(
-            s.repo(tenant, repo_id, event), msg.to_bytes(), headers={"Nats-Msg-Id": mid}
-        )
+        return await self._publish(s.repo(tenant, repo_id, event), msg.to_bytes(), mid)
 
     async def dead_letter(
         self,
