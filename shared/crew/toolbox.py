@@ -39,7 +39,6 @@ READ_ONLY = ("read_file", "list_dir", "search_files")
 SETUP_TOOLS: dict[str, tuple[str, ...]] = {
     "backend": ("prepare_env",),
     "frontend": ("prepare_env",),
-    "qa": ("prepare_env",),
 }
 ROLE_TOOLS: dict[str, tuple[str, ...]] = {
     "lead": READ_ONLY,
