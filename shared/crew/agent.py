@@ -209,22 +209,20 @@ async def run_agent(
             ),
             model_settings=ModelSettings(parallel_tool_calls=False),
         )
-        ok = True
         if "prepare_env" in SETUP_TOOLS.get(role, ()):
             ok, output = await gateway.run("prepare_env", {}, step_id=f"{run_key}-env")
-            if not ok:
-                failure = f"{role}: the test environment could not be prepared: {output}"
+            if not ok:  # not fatal: the model is told, and the tests will show what is missing
+                input_text += f"\n\nNote: the test environment could not be prepared: {output}"
         try:
-            if ok:
-                async with provider:
-                    result = await Runner.run(
-                        agent,
-                        input_text,
-                        max_turns=ctx.service.settings.agent_max_turns,
-                        run_config=RunConfig(
-                            model_provider=provider, tracing_disabled=not provider.tracing
-                        ),
-                    )
+            async with provider:
+                result = await Runner.run(
+                    agent,
+                    input_text,
+                    max_turns=ctx.service.settings.agent_max_turns,
+                    run_config=RunConfig(
+                        model_provider=provider, tracing_disabled=not provider.tracing
+                    ),
+                )
         except ModelsUnavailableError as exc:
             failure = f"{role}: no model answered: {exc}"
         except AgentsException as exc:
