@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway import api_jobs, api_tenant
+from services.gateway import api_jobs, api_tenant, dashboard
 from services.gateway.auth import OidcVerifier
 from services.gateway.deps import Gateway
 from services.gateway.sse import Hub
@@ -101,6 +101,9 @@ async def readyz(response: Response) -> dict[str, Any]:
     if not all(checks.values()):
         response.status_code = 503
     return {"ready": all(checks.values()), "checks": checks}
+
+
+dashboard.mount(app)  # last: the static files answer whatever the API does not
 
 
 def main() -> None:
