@@ -65,9 +65,24 @@ class Settings(BaseSettings):
     pinecone_host: str | None = Field(default=None, description="the Pinecone index's host URL")
     index_max_file_bytes: int = Field(default=512_000, ge=1, description="larger files: skipped")
     index_mirrors: Path | None = Field(default=None, description="clones of non-local repos")
+    github_app_id: str | None = Field(default=None, description="the GitHub App's id")
+    github_private_key: str | None = Field(default=None, description="the App's PEM private key")
+    github_private_key_file: Path | None = Field(default=None, description="file holding that key")
+    github_webhook_secret: str | None = Field(default=None, description="webhook HMAC secret")
+    github_api_url: str = Field(
+        default="https://api.github.com", description="GitHub's REST API (or a GHES / stand-in)"
+    )
 
     def mirrors_dir(self) -> Path:
         return self.index_mirrors or self.home / "index" / "mirrors"
+
+    def github_key(self) -> str | None:
+        """The App's private key (PEM), from the variable or the file; None when unset."""
+        if self.github_private_key:
+            return self.github_private_key
+        if self.github_private_key_file:
+            return self.github_private_key_file.read_text()
+        return None
 
     def key_file(self) -> Path:
         return self.guard_key_file or self.home / "keys" / "guard.ed25519"
