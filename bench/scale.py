@@ -120,7 +120,7 @@ def _handled(logs: Path) -> dict[str, dict[str, float]]:
         out[program] = {
             "handled": len(ms),
             "median_ms": round(statistics.median(ms), 2),
-            "max_msgs_per_s_of_handler_time": round(len(ms) / busy, 1) if busy else 0.0,
+            "max_msgs_per_s_of_handler_time": round(len(ms) / busy, 2) if busy else 0.0,
         }
     return out
 
