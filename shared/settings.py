@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     role_claim: str | None = Field(default=None, description="claim naming the role")
     submit_rate: int = Field(default=30, ge=1, description="tickets per tenant per minute")
     max_body: int = Field(default=256 * 1024, ge=1024, description="largest request body, bytes")
+    stream_replicas: int = Field(
+        default=1, ge=1, le=5, description="JetStream replicas of every stream (3 on a cluster)"
+    )
     ready_timeout: float = Field(default=120.0, gt=0, description="seconds `up` waits for services")
     embedding_model: str | None = Field(
         default=None, description="sentence-transformers model name or directory; unset: MiniLM"

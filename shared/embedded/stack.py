@@ -275,7 +275,10 @@ class Stack:
         bus = await Bus.connect(url, name="devforge-operator")
         try:
             return await declare(
-                bus.js, max_deliver=self.settings.max_deliver, ack_wait=self.settings.ack_wait
+                bus.js,
+                max_deliver=self.settings.max_deliver,
+                ack_wait=self.settings.ack_wait,
+                replicas=self.settings.stream_replicas,
             )
         finally:
             await bus.close()
