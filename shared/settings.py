@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     github_api_url: str = Field(
         default="https://api.github.com", description="GitHub's REST API (or a GHES / stand-in)"
     )
+    github_app_slug: str | None = Field(default=None, description="the App's URL name")
+    github_client_id: str | None = Field(default=None, description="the App's OAuth client id")
+    github_client_secret: str | None = Field(default=None, description="its client secret")
+    github_oauth_url: str = Field(
+        default="https://github.com", description="GitHub's web host (install page, OAuth)"
+    )
 
     def mirrors_dir(self) -> Path:
         return self.index_mirrors or self.home / "index" / "mirrors"

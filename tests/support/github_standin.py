@@ -9,6 +9,12 @@
   live installation token of an installation that holds the repository (and ``contents: write``
   to push) as ``Authorization: Basic x-access-token:<token>``; a repository can be put under
   push protection (a pre-receive hook that refuses a marker with GitHub's GH013 text);
+- a user's authorization during installation: ``authorize(login)`` is what GitHub puts in the
+  setup redirect (a one-time code for that user); ``POST /login/oauth/access_token`` (GitHub's
+  web host, not the REST description: checked by hand) trades it for a user token once, with
+  GitHub's answers to a bad code or client (status 200 with ``error``);
+  ``GET /user/installations`` lists, page by page, the installations that user can access
+  (``add_user``), and ``DELETE /applications/{client_id}/token`` revokes a user token;
 - webhooks: ``deliver`` signs a payload the way GitHub does and posts it.
 """
 
@@ -31,6 +37,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx2
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support import openapi_github as oa
 
@@ -45,7 +53,16 @@ _ROUTES: list[tuple[str, str, str]] = [  # method, regex, operation path in the 
     ("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)", "/repos/{owner}/{repo}"),
     ("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls", "/repos/{owner}/{repo}/pulls"),
     ("POST", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls", "/repos/{owner}/{repo}/pulls"),
+    ("GET", r"/user/installations", "/user/installations"),
+    (
+        "DELETE",
+        r"/applications/(?P<client_id>[^/]+)/token",
+        "/applications/{client_id}/token",
+    ),
 ]
+OAUTH_TOKEN = "/login/oauth/access_token"
+CODE_TTL_S = 600.0  # GitHub's codes expire after ten minutes
+_DOCS = "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/"
 
 GH013 = """remote: error: GH013: Repository rule violations found for {ref}.
 remote:
@@ -76,7 +93,15 @@ class StandIn:
     app_id: str
     public_key: str
     url: str = ""
+    client_id: str = field(default_factory=lambda: "Iv23" + secrets.token_hex(8))
+    client_secret: str = field(default_factory=lambda: secrets.token_hex(20))
     installations: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    users: dict[str, set[int]] = field(default_factory=dict)  # login -> installations it sees
+    codes: dict[str, tuple[str, float]] = field(default_factory=dict)  # code -> login, expiry
+    used_codes: set[str] = field(default_factory=set)
+    user_tokens: dict[str, str] = field(default_factory=dict)  # token -> login
+    refresh_tokens: list[str] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)
     repos: dict[str, Repo] = field(default_factory=dict)
     tokens: dict[str, tuple[int, dict[str, str], float]] = field(default_factory=dict)
     pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -100,6 +125,29 @@ class StandIn:
 
     def add_installation(self, installation_id: int, account: str, repos: list[str]) -> None:
         self.installations[installation_id] = (account, repos)
+
+    def add_user(self, login: str, installations: set[int]) -> None:
+        """A GitHub user who can access these installations of the App."""
+        self.users[login] = set(installations)
+
+    def authorize(self, login: str, ttl_s: float = CODE_TTL_S) -> str:
+        """The code GitHub puts in the setup redirect after ``login`` authorizes the App."""
+        assert login in self.users, f"no user {login!r}"
+        code = secrets.token_hex(10)
+        with self.lock:
+            self.codes[code] = (login, time.time() + ttl_s)
+        return code
+
+    def setup_redirect(self, login: str, installation_id: int, install_url: str) -> dict[str, Any]:
+        """The query GitHub's setup redirect carries after ``login`` installed the App from
+        ``install_url`` (DevForge's link, whose state comes back unchanged)."""
+        state = dict(parse_qsl(urlsplit(install_url).query))["state"]
+        return {
+            "installation_id": installation_id,
+            "setup_action": "install",
+            "code": self.authorize(login),
+            "state": state,
+        }
 
     def protect(self, full_name: str, marker: str) -> None:
         """Push protection: a push whose new commits add ``marker`` is refused (GH013)."""
@@ -207,17 +255,132 @@ class StandIn:
             },
         )
 
+    def _installation(self, inst_id: int) -> dict[str, Any]:
+        base = oa.skeleton(oa.spec()["components"]["schemas"]["installation"])
+        return oa.overlay(
+            base,
+            {
+                "id": inst_id,
+                "app_id": int(self.app_id),
+                "account": self._user(self.installations[inst_id][0]),
+                "target_type": "Organization",
+                "repository_selection": "selected",
+            },
+        )
+
     def _error(self, status: int, message: str) -> tuple[int, dict[str, Any]]:
         return status, {"message": message, "documentation_url": "https://docs.github.com/rest"}
 
     def api(
         self, method: str, path: str, query: dict[str, str], body: Any, auth: str
-    ) -> tuple[int, Any]:
+    ) -> tuple[int, Any, list[tuple[str, str]]]:
+        """(status, JSON answer or None for no body, extra headers)."""
+        if path == "/user/installations":
+            return self._user_installations(query, auth)
+        if path.startswith("/applications/"):
+            return (*self._revoke(path.split("/")[2], body, auth), [])
         for verb, pattern, _ in _ROUTES:
             m = re.fullmatch(pattern, path)
             if m and verb == method:
-                return self._route(method, path, m.groupdict(), query, body, auth)
-        return self._error(404, "Not Found")
+                return (*self._route(method, path, m.groupdict(), query, body, auth), [])
+        return (*self._error(404, "Not Found"), [])
+
+    # ---- a user's authorization ----------------------------------------------------------
+
+    def _login_of(self, auth: str) -> str | None:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() not in ("token", "bearer"):
+            return None
+        with self.lock:
+            return None if value in self.revoked else self.user_tokens.get(value)
+
+    def _user_installations(
+        self, query: dict[str, str], auth: str
+    ) -> tuple[int, Any, list[tuple[str, str]]]:
+        login = self._login_of(auth)
+        if login is None:
+            if self._token(auth) is not None:  # an installation token is not a user
+                return (*self._error(403, "Resource not accessible by integration"), [])
+            return (*self._error(401, "Bad credentials"), [])
+        ids = sorted(i for i in self.users.get(login, set()) if i in self.installations)
+        per_page, page = min(int(query.get("per_page", 30)), 100), int(query.get("page", 1))
+        items = [self._installation(i) for i in ids[(page - 1) * per_page : page * per_page]]
+        last = max(1, -(-len(ids) // per_page))
+        links = []
+        if page < last:
+            at = f"{self.url}/user/installations?per_page={per_page}&page="
+            links = [f'<{at}{page + 1}>; rel="next"', f'<{at}{last}>; rel="last"']
+        headers = [("Link", ", ".join(links))] if links else []
+        return 200, {"total_count": len(ids), "installations": items}, headers
+
+    def _revoke(self, client_id: str, body: dict[str, Any], auth: str) -> tuple[int, Any]:
+        scheme, _, value = auth.partition(" ")
+        given = base64.b64decode(value).decode() if scheme.lower() == "basic" else ""
+        if client_id != self.client_id or given != f"{self.client_id}:{self.client_secret}":
+            return self._error(404, "Not Found")
+        with self.lock:
+            if body["access_token"] not in self.user_tokens:
+                return 422, {"message": "Validation Failed", "errors": []}
+            self.revoked.add(body["access_token"])
+        return 204, None
+
+    def oauth_token(self, method: str, headers: Any, body: bytes) -> tuple[int, str, bytes]:
+        """``POST /login/oauth/access_token``: a code for a user token, once (checked by hand:
+        this endpoint is on GitHub's web host and outside the REST description)."""
+        if method != "POST":
+            raise ValueError(f"{method} {OAUTH_TOKEN}: only POST is served")
+        kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind == "application/x-www-form-urlencoded":
+            params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        elif kind == "application/json":
+            params = json.loads(body)
+        else:
+            raise ValueError(f"{OAUTH_TOKEN}: unexpected content type {kind!r}")
+        missing = [k for k in ("client_id", "client_secret", "code") if not params.get(k)]
+        if missing:
+            raise ValueError(f"{OAUTH_TOKEN}: missing {', '.join(missing)}")
+        unknown = sorted(set(params) - {"client_id", "client_secret", "code", "redirect_uri"})
+        if unknown:
+            raise ValueError(f"{OAUTH_TOKEN}: unknown parameters {', '.join(unknown)}")
+        answer: dict[str, Any]
+        with self.lock:
+            found = self.codes.pop(params["code"], None)
+            if params["client_id"] != self.client_id or not hmac.compare_digest(
+                str(params["client_secret"]), self.client_secret
+            ):
+                if found is not None:  # a refused exchange leaves the code usable
+                    self.codes[params["code"]] = found
+                answer = {
+                    "error": "incorrect_client_credentials",
+                    "error_description": "The client_id and/or client_secret passed are incorrect.",
+                    "error_uri": _DOCS + "#incorrect-client-credentials",
+                }
+            elif found is None or found[1] < time.time():
+                if found is not None:
+                    self.used_codes.add(params["code"])
+                answer = {
+                    "error": "bad_verification_code",
+                    "error_description": "The code passed is incorrect or expired.",
+                    "error_uri": _DOCS + "#bad-verification-code",
+                }
+            else:
+                self.used_codes.add(params["code"])
+                token, refresh = "ghu_" + secrets.token_hex(18), "ghr_" + secrets.token_hex(38)
+                self.user_tokens[token] = found[0]
+                self.refresh_tokens.append(refresh)
+                answer = {
+                    "access_token": token,
+                    "expires_in": 28800,
+                    "refresh_token": refresh,
+                    "refresh_token_expires_in": 15811200,
+                    "scope": "",
+                    "token_type": "bearer",
+                }
+        # Like GitHub: JSON only when asked for; form encoding otherwise.
+        if "application/json" in (headers.get("Accept") or ""):
+            return 200, "application/json; charset=utf-8", json.dumps(answer).encode()
+        form = "&".join(f"{k}={v}" for k, v in answer.items())
+        return 200, "application/x-www-form-urlencoded; charset=utf-8", form.encode()
 
     def _route(
         self,
@@ -234,19 +397,8 @@ class StandIn:
             inst_id = int(args["installation_id"])
             if inst_id not in self.installations:
                 return self._error(404, "Not Found")
-            account = self.installations[inst_id][0]
             if method == "GET":
-                base = oa.skeleton(oa.spec()["components"]["schemas"]["installation"])
-                return 200, oa.overlay(
-                    base,
-                    {
-                        "id": inst_id,
-                        "app_id": int(self.app_id),
-                        "account": self._user(account),
-                        "target_type": "Organization",
-                        "repository_selection": "selected",
-                    },
-                )
+                return 200, self._installation(inst_id)
             token = "ghs_" + secrets.token_urlsafe(27)
             perms = dict((body or {}).get("permissions") or {"contents": "write"})
             with self.lock:
@@ -392,28 +544,36 @@ class _Handler(BaseHTTPRequestHandler):
         op = next(
             (o for v, p, o in _ROUTES if v == self.command and re.fullmatch(p, parts.path)), None
         )
+        headers = [("Content-Type", "application/json; charset=utf-8")]
         try:
-            if op is None:
-                raise ValueError(
-                    f"{self.command} {parts.path} is not an endpoint the stand-in knows"
+            if parts.path == OAUTH_TOKEN:
+                status, kind, data = s.oauth_token(self.command, self.headers, body)
+                headers = [("Content-Type", kind)]
+            else:
+                if op is None:
+                    raise ValueError(
+                        f"{self.command} {parts.path} is not an endpoint the stand-in knows"
+                    )
+                oa.check_request(
+                    self.command, parts.path, query, body, self.headers.get("Content-Type")
                 )
-            oa.check_request(
-                self.command, parts.path, query, body, self.headers.get("Content-Type")
-            )
-            payload = json.loads(body) if body else None
-            status, answer = s.api(
-                self.command, parts.path, query, payload, self.headers.get("Authorization", "")
-            )
-            data = json.dumps(answer).encode()
-            oa.check_response(self.command, parts.path, query, status, data)
+                payload = json.loads(body) if body else None
+                status, answer, extra = s.api(
+                    self.command, parts.path, query, payload, self.headers.get("Authorization", "")
+                )
+                data = b"" if answer is None else json.dumps(answer).encode()
+                oa.check_response(self.command, parts.path, query, status, data)
+                headers += extra
         except Exception as exc:
             s.errors.append(f"{self.command} {self.path}: {type(exc).__name__}: {exc}"[:2000])
             status, data = 400, json.dumps({"message": f"stand-in: {exc}"[:500]}).encode()
+            headers = [("Content-Type", "application/json; charset=utf-8")]
         s.calls.append((self.command, parts.path, status))
-        self._send(status, [("Content-Type", "application/json; charset=utf-8")], data)
+        self._send(status, headers, data)
 
     do_GET = _serve
     do_POST = _serve
+    do_DELETE = _serve
 
 
 class _Server(ThreadingHTTPServer):
@@ -428,6 +588,21 @@ def start(standin: StandIn) -> _Server:
     standin.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def app_key(directory: Path) -> tuple[Path, str]:
+    """A GitHub App's private key in a file (PEM) and its public half, as GitHub would make."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "app.pem"
+    path.write_bytes(pem)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return path, public.decode()
 
 
 def deliver(

@@ -1,5 +1,6 @@
 """The GitHub adapter's pure parts: webhook signatures, what each delivery means, the
-follow-up ticket's text, push-rejection reasons and how a token reaches git."""
+follow-up ticket's text, push-rejection reasons, how a token reaches git, and the install
+flow's decisions (its URL, GitHub's answer to a code exchange, whose state lets whom in)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from shared.forge.github import gitauth
+from shared.forge.github import gitauth, oauth, states
 from shared.forge.github import webhook as wh
 from shared.forge.github.forge import rejection
+from shared.settings import Settings
 
 SECRET = "It's a Secret to Everybody"
 BODY = b"Hello, World!"
@@ -183,3 +185,91 @@ def test_the_token_travels_as_a_header_scoped_to_the_forge() -> None:
 def test_clone_urls_with_credentials_or_other_schemes_are_refused(url: str) -> None:
     with pytest.raises(ValueError):
         gitauth.env_for(url, "ghs_abc")
+
+
+def test_install_url_is_githubs_page_for_the_app_with_the_state() -> None:
+    url = oauth.install_url("https://github.com/", "devforge", "a+b/c=")
+    assert url == "https://github.com/apps/devforge/installations/new?state=a%2Bb%2Fc%3D"
+
+
+def test_a_code_exchange_answer_with_a_token_gives_the_token() -> None:
+    assert oauth.token_from({"access_token": "ghu_x", "token_type": "bearer"}) == "ghu_x"
+
+
+@pytest.mark.parametrize(
+    "answer, error, names",
+    [
+        (
+            {"error": "bad_verification_code", "error_description": "incorrect or expired"},
+            oauth.Refused,
+            "bad_verification_code",
+        ),
+        # DevForge's own client id or secret is wrong: not the user's fault (502).
+        ({"error": "incorrect_client_credentials"}, oauth.Unavailable, "CLIENT_SECRET"),
+        ({"error": "redirect_uri_mismatch"}, oauth.Refused, "redirect_uri_mismatch"),
+        # GitHub's form encoding (no Accept: application/json) never reaches this as a dict.
+        ("access_token=ghu_x&token_type=bearer", oauth.Unavailable, "not a JSON object"),
+        ({"token_type": "bearer"}, oauth.Unavailable, "no access token"),
+        ({"access_token": ""}, oauth.Unavailable, "no access token"),
+    ],
+)
+def test_a_code_exchange_answer_without_a_token_is_not_a_token(
+    answer: Any, error: type[Exception], names: str
+) -> None:
+    with pytest.raises(error, match=names):
+        oauth.token_from(answer)
+
+
+def test_the_install_flow_names_each_setting_it_lacks() -> None:
+    with pytest.raises(oauth.NotConfigured) as info:
+        oauth.OAuthApp.from_settings(Settings(github_client_id="Iv23x"))
+    assert "DEVFORGE_GITHUB_APP_SLUG" in str(info.value)
+    assert "DEVFORGE_GITHUB_CLIENT_SECRET" in str(info.value)
+    assert "DEVFORGE_GITHUB_CLIENT_ID" not in str(info.value)
+    app = oauth.OAuthApp.from_settings(
+        Settings(github_app_slug="df", github_client_id="Iv23x", github_client_secret="s3cr3t-v")
+    )
+    assert app.oauth_url == "https://github.com" and "s3cr3t-v" not in repr(app)
+
+
+@pytest.mark.parametrize(
+    "row, why",
+    [
+        (None, "unknown or was already used"),
+        (("acme", "dave", False), None),
+        (("acme", "dave", True), "expired"),
+        (("globex", "dave", False), "another tenant or user"),
+        (("acme", "erin", False), "another tenant or user"),
+        (("globex", "erin", True), "another tenant or user"),
+    ],
+)
+def test_a_state_lets_in_only_its_own_tenant_and_admin_in_time(
+    row: tuple[str, str, bool] | None, why: str | None
+) -> None:
+    found = states.verdict(row, "acme", "dave")
+    assert found == why if why is None else why in str(found)
+
+
+def test_states_are_stored_as_hashes() -> None:
+    assert states.digest("abc") == hashlib.sha256(b"abc").hexdigest()
+
+
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://github.com/", True),
+        ("https://ghes.example.com", True),
+        ("http://127.0.0.1:8123", True),
+        ("http://localhost:8123", True),
+        ("http://github.com", False),  # the client secret in clear text
+        ("http://10.0.0.5", False),
+        ("ftp://github.com", False),
+        ("https://", False),
+    ],
+)
+def test_secrets_travel_only_over_https_or_loopback(url: str, ok: bool) -> None:
+    if ok:
+        assert oauth.safe_url("X", url) == url.rstrip("/")
+    else:
+        with pytest.raises(oauth.NotConfigured, match="X must be an https URL"):
+            oauth.safe_url("X", url)

@@ -95,3 +95,25 @@ async def pr_job(pool: asyncpg.Pool[Any], link: RepoLink, number: int) -> str | 
         number,
     )
     return None if job is None else str(job)
+
+
+async def audit(
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    actor: str,
+    action: str,
+    verdict: str,
+    reason: str,
+    details: dict[str, Any],
+) -> None:
+    """The connect flow's line in the tenant's audit log (never a token)."""
+    await pool.execute(
+        "INSERT INTO audit_log (tenant_id, actor, action, verdict, reason, details) "
+        "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        tenant,
+        actor,
+        action,
+        verdict,
+        reason,
+        details,
+    )
