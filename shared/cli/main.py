@@ -11,6 +11,7 @@ import typer
 
 from shared.cli import (
     approval_cmds,
+    cost_cmds,
     demo_cmds,
     index_cmds,
     jobs_cmds,
@@ -51,6 +52,8 @@ app.add_typer(secrets_app)
 app.add_typer(nats_app)
 app.command("index")(index_cmds.index)
 app.command("search")(index_cmds.search)
+app.command("cost")(cost_cmds.cost)
+app.command("budget")(cost_cmds.budget)
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, RuntimeError, OSError)
