@@ -174,7 +174,12 @@ def _tracer() -> trace.Tracer:
 
 
 def trace_id(job_id: str) -> int:
-    return int(ULID.from_str(job_id.upper()))
+    """The job's ULID as a trace id (any other id: 128 bits of its hash)."""
+    try:
+        return int(ULID.from_str(job_id.upper()))
+    except ValueError:
+        digest = hashlib.sha256(f"devforge-job:{job_id}".encode()).digest()
+        return int.from_bytes(digest[:16], "big") or 1
 
 
 def root_span_id(job_id: str) -> int:
@@ -216,7 +221,7 @@ def span(
     trace, under the job's root). ``kind``: Langfuse's observation type (agent, generation,
     tool, span). An exception ends it with an error status and goes on."""
     parent: otel_context.Context | None = None
-    if job_id is not None:
+    if job_id is not None and enabled():
         current = trace.get_current_span().get_span_context()
         if not current.is_valid or current.trace_id != trace_id(job_id):
             parent = _job_parent(job_id)

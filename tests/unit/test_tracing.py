@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from opentelemetry import trace
+from ulid import ULID
 
 from shared.ids import new_job_id
 from shared.observe import tracing
@@ -99,3 +100,10 @@ def test_wrong_keys_are_refused_by_the_receiver_and_links_name_the_trace(
     assert tracing.trace_url(_settings(receiver), job) == f"{receiver.url}/trace/{tid}"
     linked = tracing.trace_url(_settings(receiver, project="p1"), job)
     assert linked == f"{receiver.url}/project/p1/traces/{tid}"
+
+
+def test_trace_ids_come_from_the_job_id() -> None:
+    job = new_job_id()
+    assert f"{tracing.trace_id(job):032x}" == ULID.from_str(job.upper()).hex
+    assert tracing.trace_id("not-a-ulid") == tracing.trace_id("not-a-ulid") > 0
+    assert tracing.trace_id("not-a-ulid") != tracing.trace_id("another")
