@@ -339,6 +339,7 @@ class Service:
         @app.on_shutdown
         async def _stop() -> None:
             self.ready_file().unlink(missing_ok=True)
+            metrics.withdraw(self.settings.home, self.name)
             for t in getattr(self, "_tasks", []):
                 t.cancel()
             await asyncio.to_thread(otel.flush)

@@ -59,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         ready.unlink(missing_ok=True)
+        metrics.withdraw(settings.home, "gateway")
         await bus.close()
         await pool.close()
 

@@ -113,10 +113,19 @@ def serve(settings: Settings, service: str) -> str | None:
     return url
 
 
+def _announcement(home: Path, service: str) -> Path:
+    return home / "run" / "metrics" / f"{service}.{os.getpid()}"
+
+
 def announce(home: Path, service: str, url: str) -> None:
-    where = home / "run" / "metrics"
-    where.mkdir(parents=True, exist_ok=True)
-    (where / f"{service}.{os.getpid()}").write_text(url + "\n")
+    path = _announcement(home, service)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(url + "\n")
+
+
+def withdraw(home: Path, service: str) -> None:
+    """Forget this process's address (it is stopping)."""
+    _announcement(home, service).unlink(missing_ok=True)
 
 
 def served_url() -> str | None:
