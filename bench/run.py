@@ -28,6 +28,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "sse": ("bench.sse_load", "Gateway: live SSE clients and ticket submissions"),
     "search": ("bench.search_quality", "Code search quality (boltons, 73 behaviour queries)"),
     "indexing": ("bench.index_speed", "Indexing speed vs plain SentenceTransformer.encode"),
+    "scale": ("bench.scale", "Scale: jobs per minute, overhead per tool call, bus per service"),
 }
 console = Console(stderr=True)
 
@@ -59,6 +60,8 @@ def _rows(prefix: str, value: Any) -> list[tuple[str, str]]:
         for k, v in value.items():
             rows += _rows(f"{prefix}.{k}" if prefix else k, v)
         return rows
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [r for i, v in enumerate(value) for r in _rows(f"{prefix}.{i}", v)]
     return [(prefix, str(value))]
 
 
@@ -77,15 +80,18 @@ def render() -> str:
             continue
         rec = json.loads(path.read_text())
         m = rec["machine"]
+        figures = dict(rec["figures"])
+        notes = figures.pop("notes", None)  # a benchmark's caveats, as prose under its title
         lines += [
             f"## {title}",
             "",
             f"Commit `{rec['commit']}`, {rec['date']}, {m['cpus']} CPUs, {m['memory_gb']} GB, "
             f"Python {m['python']} ({m['platform']}).",
             "",
+            *([str(notes), ""] if notes else []),
             "| figure | value |",
             "|---|---|",
-            *[f"| {k} | {v} |" for k, v in _rows("", rec["figures"])],
+            *[f"| {k} | {v} |" for k, v in _rows("", figures)],
             "",
         ]
     return "\n".join(lines)

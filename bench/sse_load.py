@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import secrets
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -104,7 +106,7 @@ async def _baseline(bus: Any, jobs: list[str]) -> list[float]:
         lat.append((time.time() - float(json.loads(msg.data)["model"])) * 1000)
 
     sub = await bus.nc.subscribe(f"{s.PREFIX}.{TENANT}.job.*.cost.updated", cb=cb)
-    await _publish_events(bus, jobs[:5])
+    await _publish_events(bus, jobs)
     await asyncio.sleep(0.5)
     await sub.unsubscribe()
     return lat
@@ -151,7 +153,8 @@ async def _run() -> dict[str, Any]:
                 job,
                 TENANT,
             )
-        baseline = await _baseline(srv.bus, jobs)
+        # Jobs of their own: events published now would be history to the SSE clients later.
+        baseline = await _baseline(srv.bus, [new_job_id() for _ in range(5)])
         async with service_processes("services.gateway", "gateway", srv.env, 1):
             ready_dir = Path(srv.env["DEVFORGE_HOME"]) / "run" / "ready"
             gw = psutil.Process(int(next(ready_dir.glob("gateway.*")).read_text()))
@@ -203,5 +206,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ROUNDS = 3
+
+
 def run() -> dict[str, Any]:
-    return asyncio.run(_run())
+    """Three rounds, each on fresh servers; the figures are the rounds' medians. The machine's
+    load average is recorded with each round: on two shared cores, a round whose gateway is
+    descheduled shows it as one stall felt by every client at once."""
+    rounds = []
+    for _ in range(ROUNDS):
+        load = os.getloadavg()[0]
+        fig = asyncio.run(_run())
+        rounds.append({**fig, "load_average_1min": round(load, 2)})
+    out: dict[str, Any] = {}
+    for key, value in rounds[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = statistics.median(r[key] for r in rounds)
+        else:
+            out[key] = value
+    out["rounds"] = ROUNDS
+    out["per_round_p99_ms"] = [r["delivery_p99_ms"] for r in rounds]
+    out["per_round_load_average"] = [r["load_average_1min"] for r in rounds]
+    return out

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.ids import Token
+from shared.ids import JobId, Token
 
 SCHEMA_VERSION = 1
 TaskKind = Literal["backend", "frontend", "migration", "qa"]
@@ -88,6 +88,9 @@ class TicketSubmitted(Event):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=20000)
     submitted_by: str = Field(min_length=1, max_length=200)
+    # A follow-up (a review comment on a DevForge PR): the work starts from that job's branch
+    # and lands on that job's pull request.
+    follow_up_of: JobId | None = None
 
 
 class TicketAccepted(Event):

@@ -93,13 +93,18 @@ async def add_repo(
         default_branch,
     )
     if bus is not None:
-        await bus.publish_repo(
-            tenant,
-            name,
-            "connected",
-            RepoConnected(repo_id=name, url=url, default_branch=default_branch),
-        )
+        await announce_repo(bus, tenant, name, url, default_branch)
     return Repo(tenant, name, url, default_branch)
+
+
+async def announce_repo(bus: Bus, tenant: str, name: str, url: str, default_branch: str) -> None:
+    """``repo.connected``: the indexer (re)indexes the repository."""
+    await bus.publish_repo(
+        tenant,
+        name,
+        "connected",
+        RepoConnected(repo_id=name, url=url, default_branch=default_branch),
+    )
 
 
 async def list_repos(pool: asyncpg.Pool[Any], tenant: str) -> list[Repo]:

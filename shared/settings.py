@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     role_claim: str | None = Field(default=None, description="claim naming the role")
     submit_rate: int = Field(default=30, ge=1, description="tickets per tenant per minute")
     max_body: int = Field(default=256 * 1024, ge=1024, description="largest request body, bytes")
+    stream_replicas: int = Field(
+        default=1, ge=1, le=5, description="JetStream replicas of every stream (3 on a cluster)"
+    )
     ready_timeout: float = Field(default=120.0, gt=0, description="seconds `up` waits for services")
     embedding_model: str | None = Field(
         default=None, description="sentence-transformers model name or directory; unset: MiniLM"
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
     pinecone_host: str | None = Field(default=None, description="the Pinecone index's host URL")
     index_max_file_bytes: int = Field(default=512_000, ge=1, description="larger files: skipped")
     index_mirrors: Path | None = Field(default=None, description="clones of non-local repos")
+    github_app_id: str | None = Field(default=None, description="the GitHub App's id")
+    github_private_key: str | None = Field(default=None, description="the App's PEM private key")
+    github_private_key_file: Path | None = Field(default=None, description="file holding that key")
+    github_webhook_secret: str | None = Field(default=None, description="webhook HMAC secret")
+    github_api_url: str = Field(
+        default="https://api.github.com", description="GitHub's REST API (or a GHES / stand-in)"
+    )
     job_budget_usd: float = Field(default=5.0, ge=0, description="model dollars per job; 0: none")
     tenant_monthly_budget_usd: float = Field(
         default=100.0, ge=0, description="model dollars per tenant per month (UTC); 0: none"
@@ -97,6 +107,14 @@ class Settings(BaseSettings):
 
     def mirrors_dir(self) -> Path:
         return self.index_mirrors or self.home / "index" / "mirrors"
+
+    def github_key(self) -> str | None:
+        """The App's private key (PEM), from the variable or the file; None when unset."""
+        if self.github_private_key:
+            return self.github_private_key
+        if self.github_private_key_file:
+            return self.github_private_key_file.read_text()
+        return None
 
     def key_file(self) -> Path:
         return self.guard_key_file or self.home / "keys" / "guard.ed25519"

@@ -99,7 +99,7 @@ async def pr(
     if row is None:
         raise HTTPException(404, detail=f"no pull request for job {job_id!r}")
     diff = None
-    if str(row["url"]).startswith("file://"):  # the local forge keeps the diff itself
+    if str(row["url"]).startswith("local://"):  # the local forge keeps the diff itself
         forge = LocalForge(g.settings.home, g.pool)
         diff = await forge.diff(p.tenant, row["repo_id"], job_id, row["base"], stat)
     return {**dict(row), "diff": diff}

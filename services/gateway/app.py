@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway import api_jobs, api_tenant
+from services.gateway import api_github, api_jobs, api_tenant, dashboard, webhooks
 from services.gateway.auth import OidcVerifier
 from services.gateway.deps import Gateway
 from services.gateway.sse import Hub
@@ -67,6 +67,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(title="DevForge gateway", version="0.1.0", lifespan=lifespan)
 app.include_router(api_jobs.router)
 app.include_router(api_tenant.router)
+app.include_router(api_github.router)
+app.include_router(webhooks.router)
 
 
 @app.middleware("http")
@@ -104,6 +106,9 @@ async def readyz(response: Response) -> dict[str, Any]:
     if not all(checks.values()):
         response.status_code = 503
     return {"ready": all(checks.values()), "checks": checks}
+
+
+dashboard.mount(app)  # last: the static files answer whatever the API does not
 
 
 def main() -> None:

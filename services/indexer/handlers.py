@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from shared import registry
+from shared.forge import select
 from shared.index import components
 from shared.index.embedder import Embedder
 from shared.index.indexer import Indexer
@@ -50,8 +51,9 @@ async def on_repo(ctx: Context, msg: RepoConnected | RepoPushed) -> None:
     assert ctx.repo_id is not None
     repo = await registry.get_repo(ctx.pool, ctx.tenant, ctx.repo_id)
     ref = msg.commit if isinstance(msg, RepoPushed) else repo.default_branch
+    env = await select.git_env(ctx.service.settings, ctx.pool, ctx.tenant, repo.id)
     source = await asyncio.to_thread(
-        local_source, repo.url, ctx.service.settings.mirrors_dir(), ctx.tenant, repo.id
+        local_source, repo.url, ctx.service.settings.mirrors_dir(), ctx.tenant, repo.id, env
     )
     indexer, _ = await parts(ctx.service)
     report = await indexer.index(ctx.tenant, repo.id, source, ref)

@@ -32,7 +32,7 @@ class StreamSpec:
     max_age: float = 0.0
     duplicate_window: float = 120.0
 
-    def config(self) -> StreamConfig:
+    def config(self, replicas: int = 1) -> StreamConfig:
         return StreamConfig(
             name=self.name,
             subjects=list(self.subjects),
@@ -42,6 +42,7 @@ class StreamSpec:
             max_age=self.max_age,
             duplicate_window=self.duplicate_window,
             allow_direct=False,
+            num_replicas=replicas,
         )
 
 
@@ -110,6 +111,7 @@ def _stream_differs(have: StreamConfig, want: StreamConfig) -> bool:
         or (have.max_age or 0) != (want.max_age or 0)
         or (have.duplicate_window or 0) != (want.duplicate_window or 0)
         or bool(have.allow_direct) != bool(want.allow_direct)
+        or (have.num_replicas or 1) != (want.num_replicas or 1)
     )
 
 
@@ -123,11 +125,16 @@ def _consumer_differs(have: ConsumerConfig, want: ConsumerConfig) -> bool:
     )
 
 
-async def declare(js: JetStreamContext, *, max_deliver: int, ack_wait: float) -> list[str]:
-    """Create or bring up to date every stream and durable; return what changed (for logs)."""
+async def declare(
+    js: JetStreamContext, *, max_deliver: int, ack_wait: float, replicas: int = 1
+) -> list[str]:
+    """Create or bring up to date every stream and durable; return what changed (for logs).
+
+    ``replicas`` is the streams' replication factor: 1 on one server, 3 on a three-node cluster
+    (durables inherit it from their stream)."""
     changes: list[str] = []
     for spec in STREAMS:
-        want = spec.config()
+        want = spec.config(replicas)
         try:
             info = await js.stream_info(spec.name)
         except NotFoundError:

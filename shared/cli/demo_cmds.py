@@ -118,7 +118,11 @@ async def _run(settings: Settings, timeout: float) -> int:
         await _register(c)
         ticket = json.loads((DEMO / "ticket.json").read_text())
         job = new_job_id()
-        out.print(f"[bold]DevForge demo[/bold] — job {job} on {TENANT}/{REPO}\n")
+        out.print(f"[bold]DevForge demo[/bold] — job {job} on {TENANT}/{REPO}")
+        gw = gateway_of(settings)
+        if gw is not None:  # the dashboard, in local mode: sign in with the admin token
+            out.print(f"[dim]watch it live: {gw[0]}/#/jobs/{job} (tenant {TENANT})[/dim]")
+        out.print()
         await c.bus.publish_job(
             TENANT,
             job,

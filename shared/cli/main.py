@@ -13,6 +13,7 @@ from shared.cli import (
     approval_cmds,
     cost_cmds,
     demo_cmds,
+    deploy_cmds,
     index_cmds,
     jobs_cmds,
     model_cmds,
@@ -52,6 +53,10 @@ app.add_typer(secrets_app)
 app.add_typer(nats_app)
 app.command("index")(index_cmds.index)
 app.command("search")(index_cmds.search)
+app.command("serve")(deploy_cmds.serve)
+app.command("setup")(deploy_cmds.setup)
+app.command("health")(deploy_cmds.health)
+app.add_typer(deploy_cmds.deploy_app)
 app.command("cost")(cost_cmds.cost)
 app.command("budget")(cost_cmds.budget)
 

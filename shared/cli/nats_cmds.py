@@ -156,6 +156,9 @@ def config_cmd(
     tenant: Annotated[
         list[str] | None, typer.Option("--tenant", "-t", help="tenant with an external user")
     ] = None,
+    monitor_port: Annotated[
+        int, typer.Option(help="monitoring port (/healthz, /jsz for KEDA); 0: none")
+    ] = 8222,
     tls_cert: Annotated[Path | None, typer.Option(help="server certificate (PEM)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="server key (PEM)")] = None,
     env_file: Annotated[
@@ -175,6 +178,7 @@ def config_cmd(
             tenants=tenants,
             tls_cert=tls_cert,
             tls_key=tls_key,
+            monitor_port=monitor_port or None,
         )
     except (InvalidId, ValueError) as exc:
         typer.echo(f"devforge nats config: {exc}", err=True)

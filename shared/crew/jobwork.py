@@ -11,6 +11,7 @@ from typing import Any
 
 from shared import registry, workspace
 from shared.bus import history
+from shared.forge import select
 from shared.messages import TaskPlan
 from shared.service import Context
 
@@ -33,6 +34,12 @@ class JobWork:
     def branch(self) -> str:
         return workspace.branch_of(self.job_id)
 
+    @property
+    def follow_up_of(self) -> str | None:
+        """The job whose pull request this job continues (a review comment on it)."""
+        value = self.ticket.get("follow_up_of")
+        return str(value) if value else None
+
     def plan(self) -> TaskPlan:
         body = history.last(self.entries, "ticket.planned")
         if body is None:
@@ -53,6 +60,7 @@ async def load(ctx: Context, *, checkout: bool = True) -> JobWork:
         raise JobStateMissing(f"job {ctx.job_id} has no ticket.submitted in its log")
     repo = await registry.get_repo(ctx.pool, ctx.tenant, ticket["repo"])
     home = ctx.service.settings.home.resolve()
+    env = await select.git_env(ctx.service.settings, ctx.pool, ctx.tenant, repo.id)
     remote = await asyncio.to_thread(
         workspace.workspace_remote,
         home,
@@ -60,10 +68,17 @@ async def load(ctx: Context, *, checkout: bool = True) -> JobWork:
         repo.id,
         source_url(repo.url),
         repo.default_branch,
+        env,
     )
     workdir = home / "work" / f"{ctx.service.name}-{os.getpid()}" / ctx.job_id
+    parent = ticket.get("follow_up_of")
     if checkout:
         await asyncio.to_thread(
-            workspace.checkout, remote, ctx.job_id, repo.default_branch, workdir
+            workspace.checkout,
+            remote,
+            ctx.job_id,
+            repo.default_branch,
+            workdir,
+            workspace.branch_of(parent) if parent else None,
         )
     return JobWork(ctx.tenant, ctx.job_id, ticket, repo, remote, workdir, entries)

@@ -61,6 +61,7 @@ PASS_PREFIXES = (
     "DEVFORGE_VECTOR_",
     "DEVFORGE_PINECONE_",
     "DEVFORGE_INDEX_",
+    "DEVFORGE_GITHUB_",
     "DEVFORGE_LANGFUSE_",
     "LANGFUSE_",
     "DEVFORGE_METRICS_",
@@ -279,7 +280,10 @@ class Stack:
         bus = await Bus.connect(url, name="devforge-operator")
         try:
             return await declare(
-                bus.js, max_deliver=self.settings.max_deliver, ack_wait=self.settings.ack_wait
+                bus.js,
+                max_deliver=self.settings.max_deliver,
+                ack_wait=self.settings.ack_wait,
+                replicas=self.settings.stream_replicas,
             )
         finally:
             await bus.close()

@@ -18,6 +18,7 @@ class PrRequest:
     base: str
     title: str
     body: str
+    pr_branch: str | None = None  # the forge's branch, if not ``branch`` (a follow-up's PR)
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,14 @@ def _env() -> dict[str, str]:
     }
 
 
-def _git(repo: Path, *args: str, data: bytes | None = None) -> bytes:
+def _git(
+    repo: Path, *args: str, data: bytes | None = None, env: dict[str, str] | None = None
+) -> bytes:
     res = subprocess.run(
         ["git", *SAFE, "-C", str(repo), *args],
         input=data,
         capture_output=True,
-        env=_env(),
+        env={**_env(), **(env or {})},
         timeout=600,
     )
     if res.returncode != 0:

@@ -172,6 +172,7 @@ ROLES: dict[str, Role] = {
                 *_jobs("ticket.submitted", "job.cancelled", "approval.granted", "approval.refused"),
                 s.ANY_TENANT_CREATED,
                 s.any_repo("connected"),
+                s.any_repo("pushed"),  # GitHub's push webhooks
             ),
             reads=tuple(s.JOBS_SUBJECTS),
             requests=(s.GUARD_MINT,),

@@ -71,9 +71,14 @@ def _render(
     secret: Callable[[str], str],
     sync_always: bool,
     tls: tuple[Path, Path] | None = None,
+    monitor_port: int | None = None,
 ) -> str:
     out = [HEADER]
     out.append(f"host: {_q(host)}\nport: {int(port)}\n")
+    if monitor_port:
+        # The monitoring endpoint (/healthz, /jsz) that health checks and KEDA's JetStream
+        # scaler read; it shows no secrets, but keep it inside the cluster network.
+        out.append(f"http_port: {int(monitor_port)}\n")
     if tls is not None:
         out.append(f"tls {{\n  cert_file: {_q(str(tls[0]))}\n  key_file: {_q(str(tls[1]))}\n}}\n")
     out.append(f"jetstream {{\n  store_dir: {_q(str(store_dir))}\n")
@@ -149,6 +154,7 @@ def render_production_config(
     tenants: Iterable[str],
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
+    monitor_port: int | None = None,
 ) -> str:
     """A configuration without secrets: each password is ``$DEVFORGE_NATS_PASSWORD_<USER>``,
     resolved by nats-server from its environment at start and reload (a missing variable stops
@@ -164,6 +170,7 @@ def render_production_config(
         secret=lambda user: "$" + password_env_var(user),
         sync_always=True,
         tls=tls,
+        monitor_port=monitor_port,
     )
 
 

@@ -106,8 +106,14 @@ def _url_password_ok(v: str) -> bool:
     return _loose_ok(plain) and not any(c.isspace() for c in plain)
 
 
+# DevForge's own identifiers (lowercase ULIDs, as a job's branch too) are random but public.
+_OWN_ID = re.compile(r"(?:devforge/)?[0-7][0-9a-hjkmnp-tv-z]{25}")
+
+
 def _high_entropy_ok(v: str) -> bool:
     if not _loose_ok(v) or not _random_looking(v) or re.match(r"(?i)sha\d+-|[a-z]+://|/", v):
+        return False
+    if _OWN_ID.fullmatch(v):
         return False
     classes = sum(bool(re.search(p, v)) for p in (r"[a-z]", r"[A-Z]", r"\d"))
     if classes < 2 or not re.search(r"\d", v) or re.fullmatch(r"[0-9a-fA-F\-]+", v):

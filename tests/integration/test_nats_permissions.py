@@ -500,9 +500,10 @@ async def test_gateway_follows_any_tenant_but_never_decides(seeded: Stack) -> No
             await gw.js.publish(s.job(BETA, JOB_B, event), b"{}")
         await gw.js.publish(s.tenant_created("gamma"), b"{}")
         await gw.js.publish(s.repo(BETA, "r2", "connected"), b"{}")
+        await gw.js.publish(s.repo(BETA, "r2", "pushed"), b"{}")  # GitHub's push webhooks
         assert gw.errors == []
         await refused_pub(gw, s.job(BETA, JOB_B, "plan.approved"))
-        await refused_pub(gw, s.repo(BETA, "r2", "pushed"))
+        await refused_pub(gw, s.job(BETA, JOB_B, "pr.opened"))
 
 
 async def test_request_reply_only_where_used(seeded: Stack) -> None:

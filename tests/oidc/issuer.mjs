@@ -59,5 +59,29 @@ const tokens = {
     .setProtectedHeader({ alg: "RS256", kid: "nobody-knows-this-key" })
     .sign(attacker.privateKey),
 };
+// Interactive sign-in (authorization code + PKCE, as the dashboard does it): the account typed
+// at sign-in travels as the standard `login_hint`; the code remembers it, and the token issued
+// for that code is that person's. An unknown hint gets no organisation (the gateway says 401).
+const PEOPLE = {
+  alice: { org_id: "acme", org_role: "org:approver" },
+  bob: { org_id: "acme", org_role: "org:approver" },
+  carol: { org_id: "globex" },
+};
+const hintOfCode = new Map();
+server.service.on("beforeAuthorizeRedirect", (redirect, req) => {
+  const code = redirect.url.searchParams.get("code");
+  const hint = new URL(req.url, issuer).searchParams.get("login_hint");
+  if (code) hintOfCode.set(code, hint || "");
+});
+server.service.on("beforeTokenSigning", (token, req) => {
+  const body = req.body || {};
+  if (body.grant_type !== "authorization_code") return;
+  const sub = hintOfCode.get(body.code) || "";
+  token.payload.aud = audience;
+  token.payload.sub = sub || "anonymous";
+  const person = PEOPLE[sub];
+  if (person) Object.assign(token.payload, person);
+});
+
 fs.writeFileSync(out + ".tmp", JSON.stringify({ issuer, tokens }, null, 1));
 fs.renameSync(out + ".tmp", out);

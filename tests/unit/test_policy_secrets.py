@@ -112,3 +112,13 @@ def test_redacted_rendering_never_shows_a_tail() -> None:
     for f in scan(f"{STRIPE} {GHP} {OPENAI} password='Tr0ub4dor&3'"):
         assert f.redacted.endswith("***")
         assert len(f.redacted) <= 40
+
+
+def test_devforge_identifiers_are_not_secrets_but_lookalikes_still_are() -> None:
+    from shared.ids import new_job_id
+
+    job = new_job_id()
+    text = f'{{"branch": "devforge/{job}", "job_id": "{job}"}}'
+    assert scan(text) == [] and redact(text) == text
+    # The same alphabet with an uppercase letter, or longer, is no identifier of ours.
+    assert scan(f'{{"key": "{job[:20]}Q{job[21:]}x9"}}')
