@@ -1,14 +1,14 @@
 """Cost accounting: what each model call was for (role, task, round, turn), where its price came
 from, and the reservations that hold a call's worst-case cost against the budgets while it runs.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
