@@ -18,6 +18,17 @@ from shared.natsauth import APP_ACCOUNT, password_env_var
 
 IMAGE = "devforge:0.1.0"
 CONFIG = "devforge-config"  # ConfigMap (kustomize configMapGenerator in the base)
+METRICS_PORT = 9464
+SCRAPE = {
+    "prometheus.io/scrape": "true",
+    "prometheus.io/port": str(METRICS_PORT),
+    "prometheus.io/path": "/metrics",
+}
+LANGFUSE_KEYS = (
+    "DEVFORGE_LANGFUSE_HOST",
+    "DEVFORGE_LANGFUSE_PUBLIC_KEY",
+    "DEVFORGE_LANGFUSE_SECRET_KEY",
+)
 SECRET = "devforge-env"  # Secret from `devforge deploy env` (kubectl create secret ...)
 GUARD_KEY_SECRET = "devforge-guard-key"
 DATA_CLAIM = "devforge-data"
@@ -90,6 +101,10 @@ def _env(spec: ProcSpec) -> list[dict[str, Any]]:
             "name": "DEVFORGE_MODEL_API_KEY",
             "valueFrom": _secret("DEVFORGE_MODEL_API_KEY", optional=True),
         },
+        # Tracing to Langfuse when the Secret carries it; /metrics on every pod.
+        *({"name": name, "valueFrom": _secret(name, optional=True)} for name in LANGFUSE_KEYS),
+        {"name": "DEVFORGE_METRICS_PORT", "value": str(METRICS_PORT)},
+        {"name": "DEVFORGE_METRICS_HOST", "value": "0.0.0.0"},
     ]
     if spec.name == "gateway":
         env.append({"name": "DEVFORGE_ADMIN_TOKEN", "valueFrom": _secret("DEVFORGE_ADMIN_TOKEN")})
@@ -171,12 +186,13 @@ def deployment(spec: ProcSpec) -> dict[str, Any]:
         "volumeMounts": mounts,
         **_probes(spec),
     }
+    container["ports"] = [{"name": "metrics", "containerPort": METRICS_PORT}]
     if spec.name == "gateway":
-        container["ports"] = [{"name": "http", "containerPort": 8080}]
+        container["ports"].insert(0, {"name": "http", "containerPort": 8080})
     body: dict[str, Any] = {
         "selector": {"matchLabels": {LABEL: f"devforge-{spec.name}"}},
         "template": {
-            "metadata": {"labels": _labels(spec.name)},
+            "metadata": {"labels": _labels(spec.name), "annotations": SCRAPE},
             "spec": {
                 "serviceAccountName": "devforge",
                 "automountServiceAccountToken": False,

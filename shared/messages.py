@@ -337,6 +337,9 @@ class JobCancelled(Event):
 
 
 class CostUpdated(Event):
+    """One answered model call: ``agent`` is the agent run (``backend-t1-r1``), ``source`` where
+    the dollar figure came from (the provider's own, the price table, or estimated tokens)."""
+
     EVENT: ClassVar[str] = "cost.updated"
     agent: str
     model: str
@@ -344,6 +347,11 @@ class CostUpdated(Event):
     input_tokens: int = Field(ge=0)
     output_tokens: int = Field(ge=0)
     cost_usd: float = Field(ge=0)
+    role: str = ""
+    task_id: Token | None = None
+    round: int = Field(default=1, ge=1)
+    turn: int | None = Field(default=None, ge=0)
+    source: Literal["provider", "price_table", "estimated"] = "price_table"
 
     def identity(self) -> str:
         return self.call_id

@@ -39,6 +39,8 @@ from shared.ids import InvalidId
 from shared.jobstate import Status, is_terminal
 from shared.messages import JobFailed, Message, Unreadable, decode, model_for
 from shared.natsauth import is_inbox_subject
+from shared.observe import metrics
+from shared.observe import tracing as otel
 from shared.outage import is_outage
 from shared.registry import TenantCache, UnknownTenant
 from shared.settings import Settings, get_settings
@@ -145,6 +147,7 @@ class Service:
                 self.name, raw.subject, raw.data, str(exc), num_delivered=delivered, stream_seq=seq
             )
             self.stats["dead"] += 1
+            metrics.DEAD_LETTERS.labels(self.name).inc()
             await raw.ack()
             return
         handler = self.handlers.get(base)
@@ -163,6 +166,9 @@ class Service:
         if handler is None:
             await raw.ack()
             return
+        metrics.MESSAGES_IN.labels(self.name, base).inc()
+        if delivered > 1:
+            metrics.REDELIVERIES.labels(self.name).inc()
         started = time.perf_counter()
         beat = asyncio.create_task(self._keep_alive(raw))
         try:
@@ -173,7 +179,9 @@ class Service:
             return
         self.stats["handled"] += 1
         await raw.ack()
-        ms = round((time.perf_counter() - started) * 1000, 2)
+        elapsed = time.perf_counter() - started
+        metrics.HANDLER_SECONDS.labels(self.name, base).observe(elapsed)
+        ms = round(elapsed * 1000, 2)
         ctx.log.info("handled", message=ctx.event, ms=ms)
 
     async def _attempt(self, ctx: Context, raw: Msg, handler: Handler, msg: Any) -> bool:
@@ -240,6 +248,7 @@ class Service:
             delay = min(self.settings.retry_delay * 2 ** (ctx.num_delivered - 1), 60.0)
             ctx.log.warning("retrying", error=error, delay=delay)
             self.stats["retried"] += 1
+            metrics.RETRIES.labels(self.name).inc()
             await raw.nak(delay=delay)
             return
         reason = f"{self.name} failed after {ctx.num_delivered} attempts: {error}"
@@ -253,6 +262,7 @@ class Service:
             stream_seq=ctx.stream_seq,
         )
         self.stats["dead"] += 1
+        metrics.DEAD_LETTERS.labels(self.name).inc()
         if ctx.job_id and ctx.event not in ("job.failed", "job.cancelled"):
             with contextlib.suppress(Exception):
                 await ctx.fail_job(reason)
@@ -308,10 +318,13 @@ class Service:
             self.log = structlog.get_logger().bind(pid=os.getpid())
             self.pool = await create_pool(self._db_url())
             self.tenants = TenantCache(self.pool)
+            otel.configure(self.settings)
+            metrics.init_service(self.name, self.handlers)
+            metrics.serve(self.settings, self.name)
 
         @app.after_startup
         async def _ready() -> None:
-            self.bus = Bus(broker.connection)
+            self.bus = Bus(broker.connection, service=self.name)
             self._tasks: list[asyncio.Task[None]] = [
                 asyncio.create_task(job(self)) for job in self.background
             ]
@@ -326,8 +339,10 @@ class Service:
         @app.on_shutdown
         async def _stop() -> None:
             self.ready_file().unlink(missing_ok=True)
+            metrics.withdraw(self.settings.home, self.name)
             for t in getattr(self, "_tasks", []):
                 t.cancel()
+            await asyncio.to_thread(otel.flush)
             if self.pool is not None:
                 await self.pool.close()
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _env(name: str, *others: str) -> AliasChoices:
+    """``DEVFORGE_<NAME>``, then the names the tool's own clients read."""
+    return AliasChoices(f"DEVFORGE_{name}", *others)
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DEVFORGE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DEVFORGE_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default=Path(".devforge"), description="data directory of the stack")
     nats_url: str | None = Field(default=None, description="external NATS; unset: embedded")
@@ -80,6 +85,30 @@ class Settings(BaseSettings):
     github_client_secret: str | None = Field(default=None, description="its client secret")
     github_oauth_url: str = Field(
         default="https://github.com", description="GitHub's web host (install page, OAuth)"
+    )
+    job_budget_usd: float = Field(default=5.0, ge=0, description="model dollars per job; 0: none")
+    tenant_monthly_budget_usd: float = Field(
+        default=100.0, ge=0, description="model dollars per tenant per month (UTC); 0: none"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="/metrics port; 0: a free one; unset: off"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="/metrics bind address")
+    langfuse_host: str | None = Field(
+        default=None,
+        validation_alias=_env("LANGFUSE_HOST", "LANGFUSE_BASE_URL", "LANGFUSE_HOST"),
+        description="Langfuse (or OTLP receiver) base URL; unset: no tracing",
+    )
+    langfuse_public_key: str | None = Field(
+        default=None, validation_alias=_env("LANGFUSE_PUBLIC_KEY", "LANGFUSE_PUBLIC_KEY")
+    )
+    langfuse_secret_key: str | None = Field(
+        default=None,
+        validation_alias=_env("LANGFUSE_SECRET_KEY", "LANGFUSE_SECRET_KEY"),
+        repr=False,
+    )
+    langfuse_project_id: str | None = Field(
+        default=None, description="Langfuse project id, for direct trace links"
     )
 
     def mirrors_dir(self) -> Path:

@@ -16,6 +16,7 @@ from services.gateway.deps import gw, principal, require
 from shared import approvals, jobs, registry
 from shared.ids import InvalidId, check_job_id, check_token, new_job_id
 from shared.messages import ApprovalGranted, ApprovalRefused, TicketSubmitted
+from shared.observe.tracing import trace_url
 from shared.policy.secrets import scan
 
 router = APIRouter(prefix="/v1")
@@ -126,7 +127,12 @@ async def job_detail(job_id: str, request: Request, p: Principal = Caller) -> di
         job["id"],
         p.tenant,
     )
-    return {**job, "pull_request": dict(pr) if pr else None, "cost_usd": float(cost)}
+    return {
+        **job,
+        "pull_request": dict(pr) if pr else None,
+        "cost_usd": float(cost),
+        "trace_url": trace_url(g.settings, job["id"]),
+    }
 
 
 @router.get("/jobs/{job_id}/timeline")

@@ -23,6 +23,7 @@ from services.gateway.sse import Hub
 from shared import logging as dlog
 from shared.bus.client import Bus
 from shared.db.pool import create_pool
+from shared.observe import metrics
 from shared.settings import Settings, get_settings
 
 log = structlog.get_logger()
@@ -50,6 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bus = await Bus.connect(settings.nats_url, name="gateway")
     app.state.gateway = Gateway(settings=settings, pool=pool, bus=bus, verifier=verifier)
     app.state.hub = Hub()
+    metrics.serve(settings, "gateway")
     ready = settings.home / "run" / "ready" / f"gateway.{os.getpid()}"
     ready.parent.mkdir(parents=True, exist_ok=True)
     ready.write_text(str(os.getpid()))
@@ -57,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         ready.unlink(missing_ok=True)
+        metrics.withdraw(settings.home, "gateway")
         await bus.close()
         await pool.close()
 

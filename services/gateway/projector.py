@@ -3,13 +3,15 @@
 It reads every job event in stream order (its durable allows one message in flight), records it
 once (keyed by stream sequence) and moves the job's status by the state machine. An event that
 may not follow the current status is recorded with ``applied = false`` and logged, never lost.
+When a job ends, it emits the root span of the job's trace (``shared.observe.tracing``).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from shared import jobstate
+from shared import jobstate, ledger
 from shared.messages import (
     CostUpdated,
     JobFailed,
@@ -18,6 +20,7 @@ from shared.messages import (
     StepAwaitingApproval,
     TicketSubmitted,
 )
+from shared.observe import tracing as otel
 from shared.service import Context, Service, run
 
 CLEARS_WAIT = ("plan.approved", "plan.denied", "step.approved", "step.denied")
@@ -27,7 +30,8 @@ async def project(ctx: Context, msg: Message) -> None:
     assert ctx.job_id is not None
     async with ctx.pool.acquire() as conn, conn.transaction():
         status_row = await conn.fetchrow(
-            "SELECT status FROM jobs WHERE id = $1 FOR UPDATE", ctx.job_id
+            "SELECT status, title, submitted_by, created_at FROM jobs WHERE id = $1 FOR UPDATE",
+            ctx.job_id,
         )
         current = jobstate.Status(status_row["status"]) if status_row else None
         new: jobstate.Status | None
@@ -76,6 +80,8 @@ async def project(ctx: Context, msg: Message) -> None:
         )
         if isinstance(msg, CostUpdated):
             await _record_cost(conn, ctx, msg)
+        if status_row is not None and jobstate.is_terminal(new) and new != current:
+            await _trace_root(conn, ctx, dict(status_row), new, msg)
 
 
 def _awaits(msg: Message) -> str | None:
@@ -85,19 +91,48 @@ def _awaits(msg: Message) -> str | None:
 
 
 async def _record_cost(conn: Any, ctx: Context, msg: CostUpdated) -> None:
-    await conn.execute(
-        "INSERT INTO costs (call_id, tenant_id, job_id, agent, model, input_tokens, "
-        "output_tokens, cost_usd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT DO NOTHING",
-        msg.call_id,
+    """The agent that made the call recorded it already; this covers any other publisher."""
+    assert ctx.job_id is not None
+    entry = ledger.Entry(
+        call_id=msg.call_id,
+        tenant=ctx.tenant,
+        job_id=ctx.job_id,
+        agent=msg.agent,
+        role=msg.role,
+        model=msg.model,
+        input_tokens=msg.input_tokens,
+        output_tokens=msg.output_tokens,
+        cost_usd=msg.cost_usd,
+        source=msg.source,
+        task_id=msg.task_id,
+        round=msg.round,
+        turn=msg.turn,
+    )
+    await ledger.record(conn, entry)
+
+
+async def _trace_root(
+    conn: Any, ctx: Context, job: dict[str, Any], status: jobstate.Status, msg: Message
+) -> None:
+    if not otel.enabled():
+        return
+    assert ctx.job_id is not None
+    cost = await conn.fetchval(
+        "SELECT coalesce(sum(cost_usd), 0) FROM costs WHERE tenant_id = $1 AND job_id = $2",
         ctx.tenant,
         ctx.job_id,
-        msg.agent,
-        msg.model,
-        msg.input_tokens,
-        msg.output_tokens,
-        msg.cost_usd,
     )
+    attrs = {
+        "langfuse.trace.name": f"job {ctx.job_id}",
+        "langfuse.user.id": job["submitted_by"],
+        "langfuse.trace.input": job["title"],
+        "langfuse.trace.output": getattr(msg, "reason", None) or status.value,
+        "devforge.tenant": ctx.tenant,
+        "devforge.job": ctx.job_id,
+        "devforge.status": status.value,
+        "devforge.cost_usd": float(cost),
+    }
+    otel.emit_job_root(ctx.job_id, job["created_at"], datetime.now(UTC), attrs)
 
 
 def build() -> Service:

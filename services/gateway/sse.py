@@ -25,6 +25,7 @@ from nats.js.api import DeliverPolicy
 from shared import subjects as s
 from shared.jobstate import ends_job
 from shared.natsauth import subscribe_ordered
+from shared.observe.metrics import SSE_CLIENTS, SSE_CONNECTIONS
 from shared.policy.secrets import redact
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ async def stream(
     """The frames of one client. Whatever has queued up goes out as one chunk (one write per
     wake-up, not per event). Starlette cancels this generator when the client disconnects."""
     snapshot, queue = await hub.join(g, tenant, job_id)
+    SSE_CONNECTIONS.inc()
+    SSE_CLIENTS.inc()
     try:
         chunk, last, ended = _after(snapshot, after)
         yield b": following\n\n" + chunk
@@ -147,6 +150,7 @@ async def stream(
             if chunk:
                 yield chunk
     finally:
+        SSE_CLIENTS.dec()
         await hub.leave(tenant, job_id, queue)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.observe import metrics
 from shared.service import Context
 
 
@@ -23,6 +24,7 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Write the decision to ``audit_log`` exactly once for this message (one statement)."""
+    metrics.GUARD_VERDICTS.labels(action, verdict).inc()
     await ctx.pool.execute(
         "INSERT INTO audit_log (tenant_id, job_id, actor, action, verdict, rule_ids, reason, "
         "details, msg_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) "

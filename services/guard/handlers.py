@@ -8,7 +8,7 @@ from typing import Any
 
 from services.guard import audit
 from services.guard.state import GuardState
-from shared import approvals
+from shared import approvals, ledger
 from shared.approvals import ApprovalError
 from shared.jobstate import is_terminal
 from shared.messages import (
@@ -31,6 +31,8 @@ from shared.messages import (
     TicketSubmitted,
     decode,
 )
+from shared.observe import metrics
+from shared.policy.budgets import assess_spend
 from shared.policy.plans import assess_plan, assess_step_budget
 from shared.policy.secrets import redact, scan
 from shared.policy.tool_calls import BadToolArguments, assess_tool_call
@@ -99,19 +101,23 @@ async def on_ticket_planned(ctx: Context, msg: TicketPlanned) -> None:
         )
 
 
-async def _job_and_steps(ctx: Context) -> tuple[str | None, int]:
-    """The job's status and how many of its steps were decided before this message, in one
-    round trip (the count is stable on redelivery: this message's own row is left out)."""
+async def _job_and_steps(ctx: Context) -> tuple[str | None, int, Verdict]:
+    """The job's status, how many of its steps were decided before this message (stable on
+    redelivery: this message's own row is left out) and its spend against the budgets, in one
+    round trip."""
     row = await ctx.pool.fetchrow(
         "SELECT (SELECT status FROM jobs WHERE id = $2) AS status, "
         "(SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND job_id = $2 "
-        " AND action = 'step' AND msg_key <> $3) AS steps",
+        " AND action = 'step' AND msg_key <> $3) AS steps, "
+        f"{ledger.JOB_SPENT} AS job, {ledger.MONTH_SPENT} AS month, "
+        f"{ledger.TENANT_SETTINGS} AS settings",
         ctx.tenant,
         ctx.job_id,
         audit.key(ctx),
     )
     assert row is not None
-    return row["status"], int(row["steps"] or 0)
+    spend = assess_spend(ledger.spend_of(row), ledger.limits(ctx.service.settings, row["settings"]))
+    return row["status"], int(row["steps"] or 0), spend
 
 
 def assess_call(msg: StepProposed) -> Verdict:
@@ -158,11 +164,11 @@ async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     lookup = asyncio.ensure_future(_job_and_steps(ctx))
     await asyncio.sleep(0)  # let the query be sent before the CPU-bound policy starts
     call = assess_call(msg)
-    status, steps = await lookup
+    status, steps, spend = await lookup
     if is_terminal(status):
         ctx.log.info("skipped", why=f"job already {status}")
         return
-    v = combine(call, assess_step_budget(steps, settings.max_steps))
+    v = combine(call, assess_step_budget(steps, settings.max_steps), spend)
     record = audit.record(
         ctx,
         "step",
@@ -190,6 +196,9 @@ async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
         await ctx.publish(
             StepDenied(step_id=msg.step_id, tool=msg.tool, rule_ids=v.rule_ids, reasons=v.reasons)
         )
+        if not spend.allowed:  # a cap is reached: no step and no model call can follow
+            metrics.BUDGET_STOPS.labels(spend.rule_ids[0].removeprefix("budget."), "guard").inc()
+            await ctx.fail_job("; ".join(spend.reasons))
     else:
         summary = redact(f"{msg.tool} {_brief(msg.arguments)}")[:500]
         async with ctx.pool.acquire() as conn:

@@ -24,6 +24,7 @@ from shared.messages import (
     TaskReady,
     decode,
 )
+from shared.observe.metrics import MESSAGES_OUT
 
 
 def identity_of(url: str) -> str | None:
@@ -55,27 +56,30 @@ def msg_id(tenant: str, scope: str, event: str, msg: Message) -> str:
 class Bus:
     """A thin layer over one nats-py connection: typed publishes with dedupe ids."""
 
-    def __init__(self, nc: Client) -> None:
+    def __init__(self, nc: Client, service: str = "client") -> None:
         self.nc = nc
         self.js = nc.jetstream()
+        self.service = service  # the metrics label of what this process publishes
 
     @classmethod
     async def connect(cls, url: str, name: str = "devforge") -> Bus:
         nc = await nats.connect(
             url, name=name, max_reconnect_attempts=-1, inbox_prefix=inbox_for(url)
         )
-        return cls(nc)
+        return cls(nc, service=name)
 
     async def close(self) -> None:
         await self.nc.drain()
 
-    async def _publish(self, subject: str, data: bytes, mid: str) -> PubAck:
+    async def _publish(self, subject: str, data: bytes, mid: str, event: str) -> PubAck:
         """A JetStream publish that rides out a server whose streams are not answering yet (just
         started or restarted: no responder, or an empty reply). Safe to repeat: the message id
         deduplicates."""
         for attempt in range(6):
             try:
-                return await self.js.publish(subject, data, headers={"Nats-Msg-Id": mid})
+                ack = await self.js.publish(subject, data, headers={"Nats-Msg-Id": mid})
+                MESSAGES_OUT.labels(self.service, event).inc()
+                return ack
             except (NoStreamResponseError, ServiceUnavailableError, json.JSONDecodeError):
                 if attempt == 5:
                     raise
@@ -88,15 +92,17 @@ class Bus:
         event = job_event_name(msg)
         subject = s.job(tenant, job_id, event)
         mid = msg_id_override or msg_id(tenant, job_id, event, msg)
-        return await self._publish(subject, msg.to_bytes(), mid)
+        return await self._publish(subject, msg.to_bytes(), mid, event)
 
     async def publish_tenant_created(self, tenant: str, msg: Message) -> PubAck:
         mid = msg_id(tenant, "tenant", msg.EVENT, msg)
-        return await self._publish(s.tenant_created(tenant), msg.to_bytes(), mid)
+        subject = s.tenant_created(tenant)
+        return await self._publish(subject, msg.to_bytes(), mid, msg.EVENT)
 
     async def publish_repo(self, tenant: str, repo_id: str, event: str, msg: Message) -> PubAck:
         mid = msg_id(tenant, repo_id, msg.EVENT, msg)
-        return await self._publish(s.repo(tenant, repo_id, event), msg.to_bytes(), mid)
+        subject = s.repo(tenant, repo_id, event)
+        return await self._publish(subject, msg.to_bytes(), mid, msg.EVENT)
 
     async def dead_letter(
         self,

@@ -20,7 +20,7 @@ import typer
 from nats.aio.msg import Msg
 from rich.console import Console
 
-from shared import registry
+from shared import ledger, registry
 from shared import subjects as s
 from shared.cli import narrate
 from shared.cli.approval_cmds import decide_via_gateway, gateway_of, mint_as_operator
@@ -148,7 +148,12 @@ async def _run(settings: Settings, timeout: float) -> int:
                 f"  {'✓' if g['passed'] else '✗'} {g['name']}: "
                 f"{(g['detail'].strip().splitlines() or [''])[-1][:100]}"
             )
-        out.print(f"\nSee it: devforge prs show {job} --tenant {TENANT}")
+        caps, spend = await ledger.budget_state(c.pool, settings, TENANT, job)
+        out.print(
+            f"\nModel cost: ${spend.job_usd:.4f} of the job's ${caps.job_usd:.2f} budget "
+            f"(devforge cost --tenant {TENANT} --job {job})"
+        )
+        out.print(f"See it: devforge prs show {job} --tenant {TENANT}")
         return 0 if tests and tests["passed"] else 1
 
 

@@ -11,6 +11,7 @@ import typer
 
 from shared.cli import (
     approval_cmds,
+    cost_cmds,
     demo_cmds,
     deploy_cmds,
     index_cmds,
@@ -56,6 +57,8 @@ app.command("serve")(deploy_cmds.serve)
 app.command("setup")(deploy_cmds.setup)
 app.command("health")(deploy_cmds.health)
 app.add_typer(deploy_cmds.deploy_app)
+app.command("cost")(cost_cmds.cost)
+app.command("budget")(cost_cmds.budget)
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, RuntimeError, OSError)

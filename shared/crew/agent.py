@@ -19,10 +19,13 @@ from agents.exceptions import AgentsException
 
 from shared import workspace
 from shared.crew import codesearch, jobwork
+from shared.crew.metering import JobMeter
 from shared.crew.steps import StepWatcher, ToolGateway
 from shared.crew.toolbox import MIGRATION_DIRS, SETUP_TOOLS, Toolbox, open_toolbox
 from shared.messages import ModelTurn
 from shared.models import DevForgeModelProvider, ModelsUnavailableError, TurnRecord
+from shared.models.meter import BudgetExceeded
+from shared.observe import tracing as otel
 from shared.policy.secrets import redact
 from shared.prepare import PrepareConfig
 from shared.service import Context
@@ -48,6 +51,10 @@ class AgentFailed(RuntimeError):
     """The agent could not finish (model unavailable, turn limit, malformed behaviour)."""
 
 
+class BudgetStop(AgentFailed):
+    """A cost budget refused the agent's next model call: the job stops (no retry helps)."""
+
+
 def redact_obj(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
@@ -60,6 +67,24 @@ def redact_obj(value: Any) -> Any:
 
 @asynccontextmanager
 async def _gateway(
+    ctx: Context, work: jobwork.JobWork, role: str, run_key: str, task_id: str | None
+) -> AsyncIterator[tuple[ToolGateway, Toolbox]]:
+    """The agent run's tools, inside the run's span (model and tool spans nest under it)."""
+    attrs = {
+        "devforge.tenant": ctx.tenant,
+        "devforge.job": work.job_id,
+        "devforge.role": role,
+        "devforge.agent": run_key,
+        "devforge.task": task_id,
+        "langfuse.trace.name": f"job {work.job_id}",
+    }
+    with otel.span(f"agent {run_key}", "agent", attrs, job_id=work.job_id):
+        async with _tools(ctx, work, role, run_key, task_id) as tools:
+            yield tools
+
+
+@asynccontextmanager
+async def _tools(
     ctx: Context, work: jobwork.JobWork, role: str, run_key: str, task_id: str | None
 ) -> AsyncIterator[tuple[ToolGateway, Toolbox]]:
     settings = ctx.service.settings
@@ -192,6 +217,7 @@ async def run_agent(
     # The reason is raised only once the tool servers are closed: raised inside, it would reach
     # the caller wrapped in the MCP clients' exception group instead of as AgentFailed.
     failure: str | None = None
+    budget_hit: str | None = None
     async with _gateway(ctx, work, role, run_key, task_id) as (gateway, toolbox):
         provider = DevForgeModelProvider(
             run_key,
@@ -199,6 +225,7 @@ async def run_agent(
             on_turn=on_turn,
             replayed=[b["response"] for b in recorded],
             transcript=ctx.service.settings.model_transcript,
+            meter=JobMeter(ctx, work.job_id, run_key, task_id, round),
         )
         agent: Agent[Any] = Agent(
             name=role,
@@ -223,6 +250,8 @@ async def run_agent(
                         model_provider=provider, tracing_disabled=not provider.tracing
                     ),
                 )
+        except BudgetExceeded as exc:
+            budget_hit = f"{role}: {exc.reason}"
         except ModelsUnavailableError as exc:
             failure = f"{role}: no model answered: {exc}"
         except AgentsException as exc:
@@ -231,6 +260,8 @@ async def run_agent(
             ctx.log.info(
                 "replayed_turns", run=run_key, turns=min(len(recorded), provider.next_turn)
             )
+    if budget_hit is not None:
+        raise BudgetStop(budget_hit)
     if failure is not None:
         raise AgentFailed(failure)
     return result.final_output

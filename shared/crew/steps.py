@@ -25,6 +25,8 @@ from shared.bus.client import Bus
 from shared.bus.history import Entry
 from shared.messages import StepProposed, StepResult
 from shared.natsauth import subscribe_ordered
+from shared.observe import metrics
+from shared.observe import tracing as otel
 from shared.policy.injection import fence_untrusted
 from shared.policy.secrets import redact, scan
 
@@ -43,6 +45,7 @@ INTERRUPTED = (
     "interrupted: the agent running this call stopped before its outcome was recorded; "
     "it may or may not have taken effect. Check before trying again."
 )
+DENIED = "denied by the safety guard: "
 Execute = Callable[[str, dict[str, Any], dict[str, str]], Awaitable[tuple[bool, str]]]
 
 
@@ -143,6 +146,17 @@ class ToolGateway:
     ) -> tuple[bool, str]:
         """Run one tool call through the guard: (succeeded, redacted output). ``step_id``: a
         fixed id for a call the platform makes itself (the model's calls are numbered)."""
+        attrs = {"devforge.tool": tool, otel.INPUT: arguments}
+        with otel.span(f"tool {tool}", "tool", attrs, job_id=self.job_id) as span:
+            ok, output = await self._run(tool, arguments, step_id)
+            outcome = "ok" if ok else "denied" if output.startswith(DENIED) else "failed"
+            metrics.TOOL_CALLS.labels(tool, outcome).inc()
+            otel.set_attrs(span, {"devforge.outcome": outcome, otel.OUTPUT: output})
+            return ok, output
+
+    async def _run(
+        self, tool: str, arguments: dict[str, Any], step_id: str | None
+    ) -> tuple[bool, str]:
         findings = scan(json.dumps(arguments))
         if findings:  # never published: the model gets the error and nothing else happens
             kinds = ", ".join(sorted({f.kind for f in findings}))
@@ -174,7 +188,7 @@ class ToolGateway:
             await self.bus.publish_job(self.tenant, self.job_id, proposal)
         kind, body = await self.watcher.decision(step_id, self.decision_timeout)
         if kind == "step.denied":
-            ok, output = False, "denied by the safety guard: " + "; ".join(body.get("reasons", []))
+            ok, output = False, DENIED + "; ".join(body.get("reasons", []))
         else:
             decision = {
                 "tenant": self.tenant,

@@ -62,6 +62,9 @@ PASS_PREFIXES = (
     "DEVFORGE_PINECONE_",
     "DEVFORGE_INDEX_",
     "DEVFORGE_GITHUB_",
+    "DEVFORGE_LANGFUSE_",
+    "LANGFUSE_",
+    "DEVFORGE_METRICS_",
 )
 PASS_THROUGH = (
     "OPENROUTER_API_KEY",
@@ -81,6 +84,8 @@ PASS_THROUGH = (
     "DEVFORGE_ROLE_CLAIM",
     "DEVFORGE_SUBMIT_RATE",
     "DEVFORGE_MAX_BODY",
+    "DEVFORGE_JOB_BUDGET_USD",
+    "DEVFORGE_TENANT_MONTHLY_BUDGET_USD",
 )
 
 
@@ -304,6 +309,9 @@ class Stack:
             env.update({"DEVFORGE_SEMGREP": str(semgrep), "DEVFORGE_SEMGREP_RULES": str(rules)})
         env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
         env.update({k: v for k, v in os.environ.items() if k.startswith(PASS_PREFIXES)})
+        # Every process serves /metrics on a port of its own (one fixed port would collide);
+        # each writes its address under run/metrics/. DEVFORGE_METRICS_PORT_<SERVICE> pins one.
+        env["DEVFORGE_METRICS_PORT"] = "0"
         return env
 
     def _model_server(self) -> tuple[ProcSpec | None, dict[str, str]]:

@@ -1,8 +1,8 @@
 """Per-agent model configuration: the packaged ``models.yaml``, another file, then the environment.
 
 Precedence, lowest first: ``shared/models/models.yaml`` < ``DEVFORGE_MODELS_FILE`` (its
-``defaults`` are merged key by key, its roles replace whole roles) < environment variables
-(``DEVFORGE_MODEL_BASE_URL``, ``DEVFORGE_MODEL_API_KEY``, ``DEVFORGE_MODEL_<ROLE>``, ...).
+``defaults`` and ``prices`` are merged key by key, its roles replace whole roles) < environment
+variables (``DEVFORGE_MODEL_BASE_URL``, ``DEVFORGE_MODEL_API_KEY``, ``DEVFORGE_MODEL_<ROLE>``, ...).
 """
 
 from __future__ import annotations
@@ -47,11 +47,21 @@ class _Role(_Settings):
     fallbacks: list[str] = Field(default_factory=list)
 
 
+class Price(BaseModel):
+    """US dollars per million tokens, read and written."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     defaults: _Settings = Field(default_factory=_Settings)
     agents: dict[str, _Role] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,11 @@ def load_models_file(env: Mapping[str, str] | None = None) -> _File:
             raise ModelConfigError(f"DEVFORGE_MODELS_FILE {path}: {exc.strerror}") from exc
         over = _read(text, str(path))
         defaults = merged.defaults.model_copy(update=over.defaults.model_dump(exclude_unset=True))
-        merged = _File(defaults=defaults, agents={**merged.agents, **over.agents})
+        merged = _File(
+            defaults=defaults,
+            agents={**merged.agents, **over.agents},
+            prices={**merged.prices, **over.prices},
+        )
     return merged
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,7 +32,10 @@ from agents.tool import Tool
 from openai.types.chat import ChatCompletionMessage
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from shared.models.config import AgentModelConfig, model_config
+from shared.ids import new_id
+from shared.models import pricing
+from shared.models.config import AgentModelConfig, Price, load_models_file, model_config
+from shared.models.meter import AnsweredCall, BudgetExceeded, Meter, PlannedCall
 from shared.models.recorder import TranscriptRecorder
 from shared.models.records import TurnHook, TurnRecord
 from shared.models.transcripts import (
@@ -42,6 +47,8 @@ from shared.models.transcripts import (
     normalize_message,
 )
 from shared.models.wire import CAPTURE, Capture, error_entry, event_hooks
+from shared.observe import metrics
+from shared.observe import tracing as otel
 
 log = logging.getLogger(__name__)
 
@@ -92,38 +99,65 @@ class DevForgeModel(Model):
                 p.next_turn += 1
                 return response
             settings = p._settings_for(model_settings, turn)
-            errors: dict[str, dict[str, Any]] = {}
-            last: openai.APIError | None = None
-            for name in self.models:
-                capture = Capture()
-                token = CAPTURE.set(capture)
-                try:
-                    inner = OpenAIChatCompletionsModel(model=name, openai_client=p._client())
-                    response = await inner.get_response(
-                        system_instructions,
-                        input,
-                        settings,
-                        tools,
-                        output_schema,
-                        handoffs,
-                        tracing,
-                        previous_response_id=previous_response_id,
-                        conversation_id=conversation_id,
-                        prompt=prompt,
+            request = (system_instructions, input, [_tool_shape(t) for t in tools])
+            planned = p._plan(turn, self.models, request, output_schema, settings)
+            await p._reserve(planned)
+            settled = False
+            try:
+                attrs = {"devforge.agent": p.agent_key, "devforge.turn": turn}
+                with otel.span(f"model {p.role} turn {turn}", "generation", attrs) as span:
+                    started = time.perf_counter()
+                    response, record = await self._first_answer(
+                        turn,
+                        lambda inner: inner.get_response(
+                            system_instructions,
+                            input,
+                            settings,
+                            tools,
+                            output_schema,
+                            handoffs,
+                            tracing,
+                            previous_response_id=previous_response_id,
+                            conversation_id=conversation_id,
+                            prompt=prompt,
+                        ),
                     )
-                except (openai.AuthenticationError, openai.PermissionDeniedError):
-                    raise
-                except openai.APIError as exc:
-                    errors[name] = error_entry(exc)
-                    last = exc
-                    log.warning("model %s failed turn %s of %s: %s", name, turn, p.agent_key, exc)
-                    continue
-                finally:
-                    CAPTURE.reset(token)
-                await p._emit(p._live_record(turn, name, capture, errors))
-                p.next_turn += 1
-                return response
-            raise ModelsUnavailableError(p.agent_key, turn, errors) from last
+                    await p._settle(planned, record, time.perf_counter() - started, span)
+                    settled = True
+            finally:
+                if not settled:
+                    await p._release(planned)
+            await p._emit(record)
+            p.next_turn += 1
+            return response
+
+    async def _first_answer(
+        self, turn: int, ask: Callable[[Model], Awaitable[ModelResponse]]
+    ) -> tuple[ModelResponse, TurnRecord]:
+        """The answer of the first model of the chain that gives one."""
+        p = self.provider
+        errors: dict[str, dict[str, Any]] = {}
+        last: openai.APIError | None = None
+        for name in self.models:
+            capture = Capture()
+            token = CAPTURE.set(capture)
+            try:
+                response = await ask(
+                    OpenAIChatCompletionsModel(model=name, openai_client=p._client())
+                )
+            except (openai.AuthenticationError, openai.PermissionDeniedError):
+                metrics.MODEL_CALLS.labels(p.role, name, "error").inc()
+                raise
+            except openai.APIError as exc:
+                metrics.MODEL_CALLS.labels(p.role, name, "error").inc()
+                errors[name] = error_entry(exc)
+                last = exc
+                log.warning("model %s failed turn %s of %s: %s", name, turn, p.agent_key, exc)
+                continue
+            finally:
+                CAPTURE.reset(token)
+            return response, p._live_record(turn, name, capture, errors)
+        raise ModelsUnavailableError(p.agent_key, turn, errors) from last
 
     async def stream_response(
         self,
@@ -143,13 +177,22 @@ class DevForgeModel(Model):
         yield  # pragma: no cover - makes this an async generator
 
 
+def _tool_shape(tool: Tool) -> Any:
+    """What a tool adds to the request (its name, description and parameters), for estimates."""
+    schema = getattr(tool, "params_json_schema", None)
+    return [tool.name, getattr(tool, "description", ""), schema]
+
+
 class DevForgeModelProvider(ModelProvider):
     """Models for one agent run of one role, configured by ``models.yaml`` and the environment.
 
     ``on_turn`` is awaited after every answered live turn (not for replayed ones) with the raw
-    ``TurnRecord``. Turns are numbered from ``start_turn``; turn i < ``len(replayed)`` is answered
-    from ``replayed[i]`` (a ``TurnRecord.to_turn()`` dict) without any HTTP request. A turn that
-    every model fails raises ``ModelsUnavailableError`` and does not advance the counter.
+    ``TurnRecord``. ``meter`` reserves each live call's worst-case cost before it is made (and
+    may refuse it: ``BudgetExceeded``), then settles what it cost (``prices`` from models.yaml
+    where the response reports no cost). Turns are numbered from ``start_turn``; turn
+    i < ``len(replayed)`` is answered from ``replayed[i]`` (a ``TurnRecord.to_turn()`` dict)
+    without any HTTP request. A turn that every model fails raises ``ModelsUnavailableError``
+    and does not advance the counter.
     """
 
     def __init__(
@@ -164,6 +207,8 @@ class DevForgeModelProvider(ModelProvider):
         transcript: str | None = None,
         recorder: TranscriptRecorder | None = None,
         env: Mapping[str, str] | None = None,
+        meter: Meter | None = None,
+        prices: Mapping[str, Price] | None = None,
     ) -> None:
         env = os.environ if env is None else env
         if not KEY_PATTERN.fullmatch(agent_key):
@@ -184,6 +229,8 @@ class DevForgeModelProvider(ModelProvider):
             name = env.get("DEVFORGE_MODEL_RECORD_NAME") or self.transcript or "recorded"
             recorder = TranscriptRecorder(Path(record_dir), name)
         self.recorder = recorder
+        self.meter = meter
+        self.prices = dict(prices) if prices is not None else load_models_file(env).prices
         self._openai: openai.AsyncOpenAI | None = None
         self._lock = asyncio.Lock()
         self.tracing = configure_tracing(env)
@@ -221,6 +268,78 @@ class DevForgeModelProvider(ModelProvider):
             temperature=cfg.temperature if settings.temperature is None else settings.temperature,
             max_tokens=cfg.max_tokens if settings.max_tokens is None else settings.max_tokens,
         )
+
+    def _plan(
+        self,
+        turn: int,
+        models: tuple[str, ...],
+        request: Any,
+        output_schema: AgentOutputSchemaBase | None,
+        settings: ModelSettings,
+    ) -> PlannedCall:
+        schema = output_schema.json_schema() if output_schema is not None else None
+        tokens = pricing.token_ceiling([request, schema])
+        max_out = settings.max_tokens or pricing.DEFAULT_MAX_OUTPUT
+        price = pricing.dearest(self.prices, models)
+        return PlannedCall(
+            call_id=new_id(),
+            agent_key=self.agent_key,
+            role=self.role,
+            turn=turn,
+            models=models,
+            input_tokens=tokens,
+            max_output_tokens=max_out,
+            ceiling_usd=pricing.estimate(price, tokens, max_out),
+        )
+
+    async def _reserve(self, planned: PlannedCall) -> None:
+        if self.meter is None:
+            return
+        try:
+            await self.meter.reserve(planned)
+        except BudgetExceeded as exc:
+            metrics.BUDGET_STOPS.labels(exc.budget, "model").inc()
+            raise
+
+    async def _settle(
+        self, planned: PlannedCall, record: TurnRecord, seconds: float, span: Any
+    ) -> None:
+        cost = pricing.of_answer(
+            pricing.price_for(self.prices, record.model),
+            record.usage,
+            input_ceiling=planned.input_tokens,
+            output_text=json.dumps(record.message),
+        )
+        if self.meter is not None:
+            await self.meter.settle(AnsweredCall(planned, record.model, cost))
+        role, model = self.role, record.model
+        metrics.MODEL_CALLS.labels(role, model, "ok").inc()
+        metrics.MODEL_SECONDS.labels(role, model).observe(seconds)
+        metrics.MODEL_TOKENS.labels(role, model, "input").inc(cost.input_tokens)
+        metrics.MODEL_TOKENS.labels(role, model, "output").inc(cost.output_tokens)
+        metrics.MODEL_COST.labels(role, model).inc(cost.usd)
+        otel.set_attrs(
+            span,
+            {
+                "gen_ai.request.model": planned.models[0],
+                "gen_ai.response.model": model,
+                "gen_ai.usage.input_tokens": cost.input_tokens,
+                "gen_ai.usage.output_tokens": cost.output_tokens,
+                "gen_ai.usage.cost": cost.usd,
+                "devforge.cost_source": cost.source,
+                "devforge.fallback_errors": record.errors or None,
+                otel.INPUT: record.messages[-2:],
+                otel.OUTPUT: record.message,
+            },
+        )
+
+    async def _release(self, planned: PlannedCall) -> None:
+        if self.meter is None:
+            return
+        try:
+            await self.meter.release(planned)
+        except Exception as exc:  # the reservation lapses by itself; the call's error matters
+            log.warning("could not release reservation %s: %s", planned.call_id, exc)
 
     def _live_record(
         self, turn: int, model: str, capture: Capture, errors: dict[str, dict[str, Any]]

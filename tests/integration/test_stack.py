@@ -140,6 +140,23 @@ def test_up_down_and_restart_keeps_jobs(tmp_path: Path, home: Path) -> None:
     ).strip()
     # The embedded replay model answers for the lead; the plan holds a migration: it waits.
     _wait_status(home, job, "awaiting_plan_approval", timeout=120)
+    # Every service process serves /metrics on a port of its own, announced under run/metrics/;
+    # the lead's shows the model calls it made for the plan.
+    announced: dict[str, list[str]] = {}
+    for f in (home / "run" / "metrics").iterdir():
+        announced.setdefault(f.name.rsplit(".", 1)[0], []).append(f.read_text().strip())
+    assert set(announced) == set(IDENTITY) and len(announced["guard"]) == 2
+    urls = [u for us in announced.values() for u in us]
+    assert len(set(urls)) == len(urls)
+    for name, (url, *_) in announced.items():
+        with urllib.request.urlopen(url, timeout=5) as r:
+            text = r.read().decode()
+        assert "# TYPE devforge_messages_published_total counter" in text, name
+        if name == "lead":
+            calls = re.findall(
+                r'^devforge_model_calls_total\{[^}]*outcome="ok"[^}]*\} (\S+)$', text, re.M
+            )
+            assert calls and float(calls[0]) >= 1, text
     # The indexer took repo.connected: the repository is searchable through it.
     hits = _wait_search(home, "how much money a customer gets back")
     assert (hits[0]["path"], hits[0]["symbol"]) == ("refunds.py", "refund_amount")
