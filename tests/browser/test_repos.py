@@ -161,7 +161,10 @@ async def test_an_admin_connects_github_and_sees_its_repositories(
         await dave.screenshot(path=artifact("repos-04-repositories.png"))
 
         # The same callback again (a copied link, say) is refused: its state is spent.
-        await dave.goto(standin.redirects[-1])
+        answer = await dave.goto(standin.redirects[-1])
+        assert answer is not None
+        csp = await answer.header_value("content-security-policy")
+        assert csp is not None and "script-src 'self';" in csp and "style-src 'self';" in csp
         await expect(dave.locator("#setup-error")).to_contain_text("already used")
         await expect(dave).to_have_url(f"{url}/github/setup")
 
