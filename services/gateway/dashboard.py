@@ -1,5 +1,6 @@
 """The dashboard: a static single-page app served by the gateway itself (no Node server at run
-time), and the one public document it needs before sign-in — where to sign in.
+time), the one public document it needs before sign-in — where to sign in — and the page
+GitHub's install flow returns to (``/github/setup``).
 
 The app signs in with OIDC (authorization code with PKCE, in the browser) against the configured
 issuer, or, in local mode, with the operator's admin token pasted by the operator. It then
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +37,13 @@ async def config(request: Request) -> dict[str, Any]:
         "audience": s.oidc_audience if oidc else None,
         "scope": "openid profile email",
     }
+
+
+@router.get("/github/setup", include_in_schema=False)
+async def github_setup() -> FileResponse:
+    """The GitHub App's setup URL: the page that finishes the connect flow. Not ``/``, whose
+    ``?code=&state=`` is the OIDC sign-in's return."""
+    return FileResponse(STATIC / "github-setup.html")
 
 
 def _origin(url: str | None) -> str:

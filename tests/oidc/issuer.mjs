@@ -66,6 +66,7 @@ const PEOPLE = {
   alice: { org_id: "acme", org_role: "org:approver" },
   bob: { org_id: "acme", org_role: "org:approver" },
   carol: { org_id: "globex" },
+  dave: { org_id: "acme", org_role: "org:admin" },
 };
 const hintOfCode = new Map();
 server.service.on("beforeAuthorizeRedirect", (redirect, req) => {

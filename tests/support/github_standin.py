@@ -15,6 +15,10 @@
   GitHub's answers to a bad code or client (status 200 with ``error``);
   ``GET /user/installations`` lists, page by page, the installations that user can access
   (``add_user``), and ``DELETE /applications/{client_id}/token`` revokes a user token;
+- the install page a browser is sent to (``GET /apps/<slug>/installations/new?state=``):
+  ``install_in_browser(login, installation_id)`` says who, signed in on GitHub, installs the
+  App there; the page then redirects to the App's ``setup_url`` as GitHub does, with the
+  installation id, ``setup_action=install``, that user's one-time code and the state unchanged;
 - webhooks: ``deliver`` signs a payload the way GitHub does and posts it.
 """
 
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
 import jwt
@@ -61,6 +65,7 @@ _ROUTES: list[tuple[str, str, str]] = [  # method, regex, operation path in the 
     ),
 ]
 OAUTH_TOKEN = "/login/oauth/access_token"
+INSTALL_PAGE = r"/apps/[^/]+/installations/new"  # on GitHub's web host
 CODE_TTL_S = 600.0  # GitHub's codes expire after ten minutes
 _DOCS = "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/"
 
@@ -109,6 +114,9 @@ class StandIn:
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     git_calls: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    setup_url: str = ""  # the App's setup URL (its settings on GitHub)
+    installer: tuple[str, int] | None = None  # who installs from the browser, and what
+    redirects: list[str] = field(default_factory=list)  # where the install page sent browsers
 
     # ---- set-up --------------------------------------------------------------------------
 
@@ -148,6 +156,29 @@ class StandIn:
             "code": self.authorize(login),
             "state": state,
         }
+
+    def install_in_browser(self, login: str, installation_id: int) -> None:
+        """The next browser on the install page is ``login``, who installs (and authorizes)
+        the App as ``installation_id``."""
+        assert login in self.users, f"no user {login!r}"
+        self.installer = (login, installation_id)
+
+    def install_page(self, query: dict[str, str]) -> str:
+        """Where GitHub's install page sends the browser once the App is installed."""
+        if self.installer is None or not self.setup_url:
+            raise ValueError("install page: call install_in_browser and set setup_url first")
+        if not query.get("state"):
+            raise ValueError("install page: DevForge's link carries no state")
+        login, installation_id = self.installer
+        back = {
+            "installation_id": str(installation_id),
+            "setup_action": "install",
+            "code": self.authorize(login),
+            "state": query["state"],
+        }
+        location = f"{self.setup_url}?{urlencode(back)}"
+        self.redirects.append(location)
+        return location
 
     def protect(self, full_name: str, marker: str) -> None:
         """Push protection: a push whose new commits add ``marker`` is refused (GH013)."""
@@ -546,7 +577,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         headers = [("Content-Type", "application/json; charset=utf-8")]
         try:
-            if parts.path == OAUTH_TOKEN:
+            if self.command == "GET" and re.fullmatch(INSTALL_PAGE, parts.path):
+                headers = [("Location", s.install_page(query)), ("Cache-Control", "no-store")]
+                status, data = 302, b""
+            elif parts.path == OAUTH_TOKEN:
                 status, kind, data = s.oauth_token(self.command, self.headers, body)
                 headers = [("Content-Type", kind)]
             else:

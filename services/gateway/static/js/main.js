@@ -8,6 +8,7 @@ import { newTicketView } from "./views/new.js";
 import { approvalsView } from "./views/approvals.js";
 import { prsView, prView } from "./views/prs.js";
 import { auditView } from "./views/audit.js";
+import { reposView } from "./views/repos.js";
 
 const routes = [
   [/^#\/jobs\/([\w-]+)$/, jobView, "jobs"],
@@ -16,6 +17,7 @@ const routes = [
   [/^#\/approvals$/, approvalsView, "approvals"],
   [/^#\/prs\/([\w-]+)$/, prView, "prs"],
   [/^#\/prs$/, prsView, "prs"],
+  [/^#\/repos$/, reposView, "repos"],
   [/^#\/audit$/, auditView, "audit"],
 ];
 
