@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,16 @@ async def _until(what: str, cond: Callable[[], bool], timeout: float = 300) -> N
     while not cond():
         assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
         await asyncio.sleep(0.2)
+
+
+def _what_went_wrong(logs: Path, jobs: list[str]) -> str:
+    """The services' warnings and errors about the failed jobs, for the assertion message."""
+    lines = []
+    for log in sorted(logs.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if any(j in line for j in jobs) and ('"warning"' in line or '"error"' in line):
+                lines.append(f"{log.name}: {line[:1500]}")
+    return "\n".join(lines[-40:]) or "no warning or error was logged about them"
 
 
 async def test_restarting_nats_and_postgres_mid_run_loses_no_job() -> None:
@@ -62,8 +73,11 @@ async def test_restarting_nats_and_postgres_mid_run_loses_no_job() -> None:
             await _until("every job ended", lambda: len(follower.ended) == JOBS, timeout=600)
             await follower.stop()
 
-            assert {j: follower.ended.get(j) for j in jobs} == dict.fromkeys(jobs, "pr.opened")
             logs = {job: await history.read(f.bus.js, f.tenant, job) for job in jobs}
+            failed = [j for j, es in logs.items() if any(e.event == "job.failed" for e in es)]
+            assert {j: follower.ended.get(j) for j in jobs} == dict.fromkeys(jobs, "pr.opened"), (
+                _what_went_wrong(f.home / "logs", failed)
+            )
             assert {j: sequence_problems(e) for j, e in logs.items()} == {j: [] for j in jobs}
             assert await execution_problems(f.pool, f.tenant, logs) == []
             assert await projection_problems(f.pool, logs) == []
