@@ -37,6 +37,7 @@ async def on_accepted(ctx: Context, msg: TicketAccepted) -> None:
             return
         except (ValidationError, AgentFailed) as exc:
             problem = str(exc).splitlines()[0][:500]
+            ctx.log.warning("plan_attempt_failed", attempt=attempt, error=problem)
             continue
         problems = plan_problems(plan)
         if not problems:

@@ -26,6 +26,7 @@ from shared.messages import ModelTurn
 from shared.models import DevForgeModelProvider, ModelsUnavailableError, TurnRecord
 from shared.models.meter import BudgetExceeded
 from shared.observe import tracing as otel
+from shared.outage import is_outage
 from shared.policy.secrets import redact
 from shared.prepare import PrepareConfig
 from shared.service import Context
@@ -191,7 +192,12 @@ async def run_agent(
     task_id: str | None = None,
     round: int = 1,
 ) -> Any:
-    """Run one agent to its final output; raise AgentFailed with a readable reason."""
+    """Run one agent to its final output; raise AgentFailed with a readable reason.
+
+    An outage of the bus or the database met during the run (in a tool call, which the Agents
+    SDK wraps as ``UserError``) is raised as such, not as AgentFailed: the service waits it out
+    and runs the handler again, which replays the recorded turns and tool results.
+    """
     recorded = sorted(
         (
             e.body
@@ -218,6 +224,7 @@ async def run_agent(
     # the caller wrapped in the MCP clients' exception group instead of as AgentFailed.
     failure: str | None = None
     budget_hit: str | None = None
+    outage: AgentsException | None = None
     async with _gateway(ctx, work, role, run_key, task_id) as (gateway, toolbox):
         provider = DevForgeModelProvider(
             run_key,
@@ -255,11 +262,16 @@ async def run_agent(
         except ModelsUnavailableError as exc:
             failure = f"{role}: no model answered: {exc}"
         except AgentsException as exc:
-            failure = f"{role}: {type(exc).__name__}: {exc}"
-        if recorded and failure is None:
+            if is_outage(exc):  # not the agent's failure: its cause is the bus or the database
+                outage = exc
+            else:
+                failure = f"{role}: {type(exc).__name__}: {exc}"
+        if recorded and failure is None and outage is None:
             ctx.log.info(
                 "replayed_turns", run=run_key, turns=min(len(recorded), provider.next_turn)
             )
+    if outage is not None:
+        raise outage
     if budget_hit is not None:
         raise BudgetStop(budget_hit)
     if failure is not None:
