@@ -13,7 +13,8 @@ import sys
 from shared.settings import Settings, get_settings
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that id exists (ours or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -28,7 +29,7 @@ def ready_pids(settings: Settings, name: str) -> list[int]:
     pids = []
     for f in (settings.home / "run" / "ready").glob(f"{name}.*"):
         pid = f.name.rpartition(".")[2]
-        if f.name == f"{name}.{pid}" and pid.isdigit() and _alive(int(pid)):
+        if f.name == f"{name}.{pid}" and pid.isdigit() and pid_alive(int(pid)):
             pids.append(int(pid))
     return pids
 

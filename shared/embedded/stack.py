@@ -31,6 +31,7 @@ from shared.db.migrate import upgrade
 from shared.decisions import Signer
 from shared.embedded import servers, supervise
 from shared.embedded.supervise import ProcSpec
+from shared.health import pid_alive
 from shared.settings import Settings
 
 SERVICES: tuple[ProcSpec, ...] = (
@@ -135,16 +136,6 @@ class Paths:
     @property
     def ready(self) -> Path:
         return self.run / "ready"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def running_pid(paths: Paths) -> int | None:
