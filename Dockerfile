@@ -30,6 +30,9 @@ RUN python -m venv /opt/devforge \
  && /opt/devforge/bin/pip install --extra-index-url "${TORCH_INDEX}" -e . \
  && python -m venv /opt/devforge-tools \
  && /opt/devforge-tools/bin/pip install "semgrep==${SEMGREP_VERSION}"
+# The embedding model exported to ONNX once, here, rather than in every indexer at start.
+RUN HF_HUB_OFFLINE=1 DEVFORGE_EMBEDDING_CACHE=/opt/devforge-models \
+    /opt/devforge/bin/python -m shared.index.onnx_export
 
 # ---- runtime: slim, non-root, with the sandbox's tools ----
 FROM ${PYTHON_IMAGE} AS runtime
@@ -44,6 +47,7 @@ RUN apt-get update \
  && install -d -o devforge -g devforge -m 0750 /data /data/run /data/work
 COPY --from=build /opt/devforge /opt/devforge
 COPY --from=build /opt/devforge-tools /opt/devforge-tools
+COPY --from=build /opt/devforge-models /opt/devforge-models
 WORKDIR /app
 COPY --from=build /app ./
 COPY mcp ./mcp
@@ -53,6 +57,7 @@ ENV PATH=/opt/devforge/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     DEVFORGE_HOME=/data \
+    DEVFORGE_EMBEDDING_CACHE=/opt/devforge-models \
     DEVFORGE_GATEWAY_HOST=0.0.0.0 \
     DEVFORGE_GATEWAY_PORT=8080 \
     DEVFORGE_SEMGREP=/opt/devforge-tools/bin/semgrep \

@@ -3,6 +3,7 @@ and the ranking measures."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,7 @@ from typing import Any
 from shared.db.migrate import upgrade
 from shared.db.pool import create_pool
 from shared.embedded import servers
+from shared.index.embedder import default_model
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
@@ -86,3 +88,14 @@ def recall_mrr(ranks: Sequence[int | None], k: int) -> tuple[float, float]:
     recall = sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
     mrr = sum(1 / r for r in ranks if r is not None and r <= k) / len(ranks)
     return round(recall, 3), round(mrr, 3)
+
+
+def plain_model(max_seq_length: int) -> Any:
+    """The baseline: sentence-transformers on torch, as a user would load it."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    st = SentenceTransformer(default_model(), device="cpu")
+    st.max_seq_length = max_seq_length
+    return st

@@ -3,7 +3,8 @@ in bench/data/boltons), 73 queries written as descriptions of behaviour, each wi
 or class that answers it (a hit on one of its methods counts). Figures: recall@5 and MRR@5 for
 vector-only, keyword-only and hybrid search. Also, apart: 20 queries that name an identifier (as
 a developer types it), and vector-only recall with plain ``SentenceTransformer.encode`` vectors
-of the same chunks (the indexer's embedding path must agree with it within a point)."""
+(torch, float) of the same chunks: the indexer's embedding path (int8 ONNX by default) must
+agree with it within a point."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import ROOT
-from bench.search_common import database, git_copy, rank_of, recall_mrr, tree_files
+from bench.search_common import database, git_copy, plain_model, rank_of, recall_mrr, tree_files
 from shared.index.catalog import Catalog
 from shared.index.embedder import Embedder
 from shared.index.indexer import Indexer
@@ -74,7 +75,7 @@ async def _plain(pool: Any, model: Embedder, queries: list[dict[str, Any]]) -> d
         (f"{r['path']} {r['symbol']}" if r["symbol"] else r["path"]) + "\n" + r["body"]
         for r in rows
     ]
-    st = model.load()
+    st = plain_model(model.max_seq_length)
     matrix = st.encode(texts, normalize_embeddings=True)
     qv = st.encode([q["query"] for q in queries], normalize_embeddings=True)
     ranks = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, description="texts per model call")
     embedding_max_seq_length: int = Field(default=256, ge=8, description="tokens per text")
+    embedding_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        default="onnx-int8", description="onnx-int8, onnx (float) or torch"
+    )
+    embedding_batch_tokens: int = Field(
+        default=512, ge=8, description="padded tokens per ONNX model call"
+    )
+    embedding_threads: int = Field(default=0, ge=0, description="embedding threads; 0: all CPUs")
+    embedding_cache: Path | None = Field(
+        default=None, description="exported ONNX models; unset: ~/.cache/devforge/models"
+    )
     vector_store: str = Field(default="pgvector", description="pgvector or pinecone")
     pinecone_api_key: str | None = Field(default=None, description="Pinecone API key")
     pinecone_host: str | None = Field(default=None, description="the Pinecone index's host URL")

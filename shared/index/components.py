@@ -26,6 +26,10 @@ def embedder(settings: Settings) -> Embedder:
         settings.embedding_model,
         batch_size=settings.embedding_batch_size,
         max_seq_length=settings.embedding_max_seq_length,
+        backend=settings.embedding_backend,
+        cache_dir=settings.embedding_cache,
+        threads=settings.embedding_threads,
+        batch_tokens=settings.embedding_batch_tokens,
     )
 
 
