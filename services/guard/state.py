@@ -13,7 +13,7 @@ class GuardState:
         self._signers: dict[Path, Signer] = {}
 
     def signer(self, settings: Settings) -> Signer:
-        path = settings.key_file().resolve()
+        path = settings.key_file()  # as configured: no path resolution on every decision
         if path not in self._signers:
-            self._signers[path] = Signer.load_or_create(path)
+            self._signers[path] = Signer.load_or_create(path.resolve())
         return self._signers[path]
