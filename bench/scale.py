@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -31,15 +32,17 @@ from tests.support.fleet import Fleet, Follower, fleet
 AGENT_ROLES = ("lead", "engineer-backend", "engineer-frontend", "engineer-migration", "qa")
 JOBS = 4  # concurrent jobs per scale configuration
 SEQUENTIAL = 3  # jobs run alone, one after the other, for the overhead per tool call
-ROUNDS = 2  # stacks per scale configuration, alternating between the configurations
+ROUNDS = 3  # stacks per scale configuration, alternating between the configurations
 BUDGET = 15 * 60.0  # seconds one batch may take before the benchmark gives up
 ENV = {"DEVFORGE_QA_GATES": "tests", "DEVFORGE_MODEL_TRANSCRIPT": "demo"}
 NOTES = (
-    "Measured on a shared, loaded 2-core machine (other builds run beside it): absolute "
-    "figures are pessimistic and two runs can differ by tens of percent. QA runs only its "
-    "`tests` gate. Jobs are the demo ticket (a backend and a migration task, the plan approved "
-    "at once by the benchmark like a person would) replayed from `demo/transcripts`, so model "
-    "time is the replay server's own time."
+    "Two cores run everything: NATS, PostgreSQL, every service and the benchmark itself. "
+    "Each round is a fresh stack; the 1- and 2-instance configurations alternate, and the "
+    "one-minute load average at the end of each round is recorded beside its figure (a figure "
+    "measured while other work shared the machine is not comparable). QA runs only its `tests` "
+    "gate. Jobs are the demo ticket (a backend and a migration task, the plan approved at once "
+    "by the benchmark like a person would) replayed from `demo/transcripts`, so model time is "
+    "the replay server's own time."
 )
 
 
@@ -157,6 +160,7 @@ async def _throughput(instances: int) -> dict[str, Any]:
                 "batch_s": round(elapsed, 1),
                 "jobs_per_minute": round(len(jobs) / elapsed * 60, 2),
                 "median_job_s": round(median([ends[j] - t0 for j in jobs]), 1),
+                "load_average_1min": round(os.getloadavg()[0], 2),
             }
             if instances == 1:
                 result["bus_per_service"] = _handled(f.home / "logs")
@@ -217,6 +221,7 @@ def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "jobs_per_minute": round(median(rates), 2),
         "jobs_per_minute_each_round": rates,
         "median_job_s": round(median([r["median_job_s"] for r in rounds]), 1),
+        "load_average_each_round": [r["load_average_1min"] for r in rounds],
     }
 
 
