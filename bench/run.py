@@ -50,7 +50,12 @@ def _run(names: list[str]) -> None:
                 "machine": machine(),
                 "figures": figures,
             }
-            (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+            path = RESULTS / f"{name}.json"
+            if path.exists():  # the run before, kept beside this one: does it reproduce?
+                before = json.loads(path.read_text())
+                before.pop("previous", None)
+                record["previous"] = before
+            path.write_text(json.dumps(record, indent=2) + "\n")
             progress.update(task, description=f"{title}: done", completed=1, total=1)
 
 
@@ -79,22 +84,37 @@ def render() -> str:
         if not path.exists():
             continue
         rec = json.loads(path.read_text())
-        m = rec["machine"]
         figures = dict(rec["figures"])
         notes = figures.pop("notes", None)  # a benchmark's caveats, as prose under its title
-        lines += [
-            f"## {title}",
-            "",
-            f"Commit `{rec['commit']}`, {rec['date']}, {m['cpus']} CPUs, {m['memory_gb']} GB, "
-            f"Python {m['python']} ({m['platform']}).",
-            "",
-            *([str(notes), ""] if notes else []),
+        lines += [f"## {title}", "", _measured(rec), ""]
+        prev = rec.get("previous")
+        if prev:
+            lines += [f"Previous run, beside each figure: {_measured(prev)}", ""]
+        lines += [*([str(notes), ""] if notes else []), *_table(figures, prev), ""]
+    return "\n".join(lines)
+
+
+def _measured(rec: dict[str, Any]) -> str:
+    m = rec["machine"]
+    return (
+        f"Commit `{rec['commit']}`, {rec['date']}, {m['cpus']} CPUs, {m['memory_gb']} GB, "
+        f"Python {m['python']} ({m['platform']})."
+    )
+
+
+def _table(figures: dict[str, Any], prev: dict[str, Any] | None) -> list[str]:
+    if prev is None:
+        return [
             "| figure | value |",
             "|---|---|",
             *[f"| {k} | {v} |" for k, v in _rows("", figures)],
-            "",
         ]
-    return "\n".join(lines)
+    before = dict(_rows("", {k: v for k, v in prev["figures"].items() if k != "notes"}))
+    return [
+        "| figure | value | previous run |",
+        "|---|---|---|",
+        *[f"| {k} | {v} | {before.get(k, '')} |" for k, v in _rows("", figures)],
+    ]
 
 
 def main(argv: list[str]) -> None:

@@ -51,3 +51,26 @@ def test_notes_become_prose_and_rows_of_records_become_rows(
     assert "| runs.0.wall_s | 1.5 |" in page and "| runs.1.wall_s | 2.5 |" in page
     assert "| p99 | [1.0, 2.0] |" in page
     assert "Commit `" + "a" * 40 + "`" in page
+
+
+def test_a_previous_run_stands_beside_each_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench_run, "RESULTS", tmp_path)
+    machine = {"cpus": 2, "memory_gb": 1.0, "python": "3.11", "platform": "x"}
+    before = {"commit": "b" * 40, "date": "2026-12-01", "machine": machine}
+    record = {
+        "bench": "guard",
+        "title": "t",
+        "commit": "a" * 40,
+        "date": "2026-12-06",
+        "machine": machine,
+        "figures": {"p99_ms": 8.1, "new_figure": 3},
+        "previous": before | {"figures": {"p99_ms": 7.9, "gone": 1}},
+    }
+    (tmp_path / "guard.json").write_text(json.dumps(record))
+    page = bench_run.render()
+    assert "Previous run, beside each figure: Commit `" + "b" * 40 + "`" in page
+    assert "| figure | value | previous run |" in page
+    assert "| p99_ms | 8.1 | 7.9 |" in page and "| new_figure | 3 |  |" in page
+    assert "gone" not in page
