@@ -59,7 +59,19 @@ def commit() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            # The benchmarks' own output (results, the page) does not make the code dirty.
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!bench/results",
+                ":!docs/benchmarks.md",
+            ],
             capture_output=True,
             text=True,
             check=True,
