@@ -3,6 +3,7 @@ dead letters, bad input."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -29,18 +30,19 @@ async def _service(
     pg_url: str,
     home: Path,
     extra_filters: tuple[str, ...] = (),
+    ack_wait: float = 5.0,
 ) -> Service:
     name = f"svc-{tenant}"
     spec = ConsumerSpec(
         name, s.JOBS_STREAM, [f"devforge.{tenant}.job.*.ticket.submitted", *extra_filters]
     )
-    await bus.js.add_consumer(spec.stream, spec.config(max_deliver=3, ack_wait=5.0))
+    await bus.js.add_consumer(spec.stream, spec.config(max_deliver=3, ack_wait=ack_wait))
     return Service(
         name=name,
         durable=name,
         consumer=spec,
         handlers={"ticket.submitted": handler},
-        settings=settings(nats_url, pg_url, home),
+        settings=settings(nats_url, pg_url, home, ack_wait=ack_wait),
     )
 
 
@@ -82,6 +84,32 @@ async def test_idempotency_key_survives_a_new_message_id(
     async with running(svc):
         await eventually(lambda: _async(svc.stats["handled"] >= 2))
     assert effects == [job]
+
+
+async def test_a_handler_longer_than_ack_wait_is_not_redelivered(
+    bus: Bus, registered: str, nats_url: str, pg_url: str, tmp_path: Path
+) -> None:
+    """The runtime tells the server the message is in progress while its handler runs, so a
+    second instance on the same durable, idle and asking for work, is not given it again."""
+    deliveries: list[int] = []
+
+    async def handler(ctx: Context, msg: TicketSubmitted) -> None:
+        deliveries.append(ctx.num_delivered)
+        await asyncio.sleep(4.0)  # more than twice the consumer's ack_wait
+
+    one = await _service(bus, registered, handler, nats_url, pg_url, tmp_path, ack_wait=1.5)
+    other = Service(
+        name=one.name,
+        durable=one.durable,
+        consumer=one.consumer,
+        handlers=one.handlers,
+        settings=one.settings,
+    )
+    await bus.publish_job(registered, new_job_id(), TICKET)
+    async with running(one), running(other):
+        await eventually(lambda: _async(one.stats["handled"] + other.stats["handled"] == 1))
+        await asyncio.sleep(2.0)  # a redelivery, had there been one, would have started by now
+    assert deliveries == [1]
 
 
 async def test_fails_twice_then_succeeds(
