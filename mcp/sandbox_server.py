@@ -35,15 +35,11 @@ from shared.executor import (
     open_beneath,
 )
 from shared.prepare import (
-    MAX_REQUIREMENTS_BYTES,
-    REQUIREMENT_FILES,
-    Declared,
     PrepareConfig,
     PrepareError,
-    declared,
-    env_path,
-    mounts_for,
+    environment_for,
     prepare,
+    read_declared,
 )
 from shared.sandbox import (
     Result,
@@ -107,12 +103,7 @@ def build_server(
         """Mounts for the environment prepared for the worktree's current requirements."""
         if prepare_config is None:
             return [], {}
-        try:
-            decl = _declared(root)
-        except PrepareError:
-            return [], {}
-        env = env_path(prepare_config, executor.tenant or "_", decl)
-        return mounts_for(env) if decl.requirements and env.is_dir() else ([], {})
+        return environment_for(prepare_config, executor.tenant or "_", root)
 
     async def run(
         command: Sequence[str] | str,
@@ -154,7 +145,7 @@ def build_server(
         if prepare_config is None:
             raise ToolError("the prepare phase is not configured (DEVFORGE_ENVS_DIR)")
         try:
-            decl = _declared(root)
+            decl = read_declared(root)
             if not decl.requirements:
                 return "nothing to prepare: no requirements file declares dependencies"
             _, built, result = await prepare(prepare_config, executor.tenant or "_", root, decl)
@@ -308,28 +299,6 @@ def _added_by_file(diff: str) -> list[tuple[str, list[int], str]]:
             new_left = int(m.group(3) or "1")
     flush()
     return out
-
-
-def _declared(root: Path) -> Declared:
-    """The worktree's declared requirements (files read beneath the root, never via links)."""
-    files: dict[str, str] = {}
-    for name in REQUIREMENT_FILES:
-        try:
-            fd = open_beneath(root, name, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
-            continue
-        except (OSError, PathRefused) as exc:
-            raise PrepareError(f"{name}: cannot be read ({exc})") from None
-        try:
-            if not is_regular(fd):
-                raise PrepareError(f"{name}: not a regular file")
-            data = os.read(fd, MAX_REQUIREMENTS_BYTES + 1)
-        finally:
-            os.close(fd)
-        if len(data) > MAX_REQUIREMENTS_BYTES:
-            raise PrepareError(f"{name}: larger than {MAX_REQUIREMENTS_BYTES} bytes")
-        files[name] = data.decode("utf-8", "replace")
-    return declared(files)
 
 
 def _read_untracked(root: Path, rel: str) -> str | None:

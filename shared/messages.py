@@ -338,7 +338,8 @@ class JobCancelled(Event):
 
 class CostUpdated(Event):
     """One answered model call: ``agent`` is the agent run (``backend-t1-r1``), ``source`` where
-    the dollar figure came from (the provider's own, the price table, or estimated tokens)."""
+    the dollar figure came from (the provider's own, the price table, or estimated tokens), or
+    ``replay`` / ``oracle`` for DevForge's own test doubles, which cost nothing."""
 
     EVENT: ClassVar[str] = "cost.updated"
     agent: str
@@ -351,7 +352,7 @@ class CostUpdated(Event):
     task_id: Token | None = None
     round: int = Field(default=1, ge=1)
     turn: int | None = Field(default=None, ge=0)
-    source: Literal["provider", "price_table", "estimated"] = "price_table"
+    source: Literal["provider", "price_table", "estimated", "replay", "oracle"] = "price_table"
 
     def identity(self) -> str:
         return self.call_id

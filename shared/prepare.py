@@ -138,6 +138,43 @@ def mounts_for(env: Path) -> tuple[list[Path], dict[str, str]]:
     return [env], {"PYTHONPATH": str(env), "PATH": path}
 
 
+def read_declared(root: Path) -> Declared:
+    """The worktree's declared requirements (files read beneath the root, never via links)."""
+    from shared.executor import PathRefused, is_regular, open_beneath
+
+    files: dict[str, str] = {}
+    for name in REQUIREMENT_FILES:
+        try:
+            fd = open_beneath(root, name, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            continue
+        except (OSError, PathRefused) as exc:
+            raise PrepareError(f"{name}: cannot be read ({exc})") from None
+        try:
+            if not is_regular(fd):
+                raise PrepareError(f"{name}: not a regular file")
+            data = os.read(fd, MAX_REQUIREMENTS_BYTES + 1)
+        finally:
+            os.close(fd)
+        if len(data) > MAX_REQUIREMENTS_BYTES:
+            raise PrepareError(f"{name}: larger than {MAX_REQUIREMENTS_BYTES} bytes")
+        files[name] = data.decode("utf-8", "replace")
+    return declared(files)
+
+
+def environment_for(
+    config: PrepareConfig, tenant: str, root: Path
+) -> tuple[list[Path], dict[str, str]]:
+    """(read-only mounts, environment) of the environment prepared for the worktree's current
+    requirements; nothing when none is declared or it was not built."""
+    try:
+        decl = read_declared(root)
+    except PrepareError:
+        return [], {}
+    env = env_path(config, tenant, decl)
+    return mounts_for(env) if decl.requirements and env.is_dir() else ([], {})
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -44,7 +44,11 @@ class GitError(RuntimeError):
 
 
 def git(
-    cwd: Path | None, *args: str, check: bool = True, env: Mapping[str, str] | None = None
+    cwd: Path | None,
+    *args: str,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
 ) -> str:
     """Run git; ``env`` adds variables for this call only (a credential's config, never a file)."""
     base = {
@@ -56,7 +60,7 @@ def git(
     }
     cmd = ["git", *SAFE, *(["-C", str(cwd)] if cwd else []), *args]
     res = subprocess.run(
-        cmd, capture_output=True, text=True, env={**base, **(env or {})}, timeout=300
+        cmd, capture_output=True, text=True, env={**base, **(env or {})}, timeout=timeout
     )
     if check and res.returncode != 0:
         said = (res.stderr or res.stdout).strip()

@@ -14,6 +14,7 @@ from shared.cli import (
     cost_cmds,
     demo_cmds,
     deploy_cmds,
+    eval_cmds,
     index_cmds,
     jobs_cmds,
     model_cmds,
@@ -47,6 +48,7 @@ app.command("approve")(approval_cmds.approve)
 app.command("refuse")(approval_cmds.refuse)
 app.command("model-server")(model_cmds.model_server)
 app.command("demo")(demo_cmds.demo)
+app.command("eval")(eval_cmds.eval_cmd)
 app.add_typer(prs_cmds.prs_app)
 app.add_typer(guard_app)
 app.add_typer(secrets_app)

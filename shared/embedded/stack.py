@@ -196,6 +196,7 @@ class Stack:
     nats: servers.NatsProcess | None = None
     supervisor: subprocess.Popen[bytes] | None = None
     extra: list[ProcSpec] = field(default_factory=list)
+    model_url: str | None = None  # the embedded model server's, when one runs
     pg_started: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -244,6 +245,7 @@ class Stack:
             "nats_port": self.nats.port if self.nats else None,
             "nats_config": str(self.nats.config) if self.nats else None,
             "nats_store_dir": str(p.nats / "jetstream"),
+            "model_url": self.model_url,
             "services": {s.name: self.scale.get(s.name, 1) for s in SERVICES},
             "started_in_s": round(time.monotonic() - t0, 2),
         }
@@ -319,6 +321,7 @@ class Stack:
             ("model-server", str(transcripts.resolve()), "--port", str(port)),
             ready_url=f"{url}/models",
         )
+        self.model_url = url
         env = {
             "DEVFORGE_MODEL_BASE_URL": url,
             "DEVFORGE_MODEL_TRANSCRIPT": os.environ.get("DEVFORGE_MODEL_TRANSCRIPT", "demo"),
@@ -457,11 +460,19 @@ def down(settings: Settings, timeout: float = 90.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and pid_alive(pid):
+        _reap(pid)
         time.sleep(0.1)
     if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
         _sweep_leftovers(paths)
     return True
+
+
+def _reap(pid: int) -> None:
+    """Collect ``pid`` if it is this process's child (``detach`` started it): an exited child
+    that nobody waits for stays a zombie, which still answers ``kill(pid, 0)``."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
 
 
 def _sweep_leftovers(paths: Paths) -> None:

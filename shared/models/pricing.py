@@ -21,7 +21,9 @@ ANY_MODEL = "*"
 BYTES_PER_TOKEN = 3
 # The output ceiling assumed for a request that sets no max_tokens (the packaged file sets one).
 DEFAULT_MAX_OUTPUT = 8192
-Source = Literal["provider", "price_table", "estimated"]
+Source = Literal["provider", "price_table", "estimated", "replay", "oracle"]
+# Answers of the embedded test doubles, by their ``system_fingerprint``: they cost nothing.
+FREE_SOURCES: dict[str, Source] = {"devforge-replay": "replay", "devforge-oracle": "oracle"}
 
 
 class PriceTableError(ValueError):
@@ -82,18 +84,26 @@ def of_answer(
     *,
     input_ceiling: int,
     output_text: str,
+    fingerprint: str | None = None,
 ) -> Cost:
     """The cost of an answered call from its ``usage`` (OpenAI shape; OpenRouter adds ``cost``).
 
-    Without token counts, both sides are estimated (the input ceiling, the answer's bytes)."""
+    Without token counts, both sides are estimated (the input ceiling, the answer's bytes). An
+    answer signed by a DevForge test double (``fingerprint``: the replay server, the oracle)
+    costs nothing; its source says which answered."""
     usage = usage or {}
+    free = FREE_SOURCES.get(str(fingerprint)) if fingerprint else None
     inp = _count(usage, "prompt_tokens", "input_tokens")
     out = _count(usage, "completion_tokens", "output_tokens")
     reported = usage.get("cost")
     if inp is None or out is None:
         inp = input_ceiling if inp is None else inp
         out = token_ceiling(output_text) if out is None else out
+        if free is not None:
+            return Cost(inp, out, 0.0, free)
         return Cost(inp, out, dollars(price, inp, out), "estimated")
+    if free is not None:
+        return Cost(inp, out, 0.0, free)
     if isinstance(reported, int | float) and not isinstance(reported, bool) and reported >= 0:
         return Cost(inp, out, float(reported), "provider")
     return Cost(inp, out, dollars(price, inp, out), "price_table")

@@ -309,6 +309,7 @@ class DevForgeModelProvider(ModelProvider):
             record.usage,
             input_ceiling=planned.input_tokens,
             output_text=json.dumps(record.message),
+            fingerprint=record.fingerprint,
         )
         if self.meter is not None:
             await self.meter.settle(AnsweredCall(planned, record.model, cost))
@@ -357,6 +358,7 @@ class DevForgeModelProvider(ModelProvider):
             request=capture.request,
             errors=dict(errors),
             transcript=self.transcript,
+            fingerprint=capture.response.get("system_fingerprint"),
         )
 
     async def _replay(self, turn: int, default_model: str) -> ModelResponse:

@@ -30,6 +30,8 @@ class TurnRecord:
     errors: dict[str, dict[str, Any]] = field(default_factory=dict)
     replayed: bool = False
     transcript: str | None = None
+    # The answer's ``system_fingerprint``: the embedded test doubles sign theirs (replay, oracle)
+    fingerprint: str | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:

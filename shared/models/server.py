@@ -22,7 +22,11 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
+from shared.evaluation import oracle as oracle_model
+from shared.evaluation.book import AmbiguousTask, OracleBook, Registration
+from shared.models import tokens
 from shared.models.transcripts import (
     AGENT_HEADER,
     CREATED,
@@ -30,6 +34,7 @@ from shared.models.transcripts import (
     TURN_HEADER,
     Transcript,
     TranscriptError,
+    Turn,
     check_tools,
     completion_body,
     error_body,
@@ -37,6 +42,11 @@ from shared.models.transcripts import (
 )
 
 REPLAY_MODEL = "devforge-replay"
+# ``system_fingerprint`` of every answer, so that the provider knows a test double answered
+# (those turns cost nothing and are labelled as such).
+REPLAY_FINGERPRINT = "devforge-replay"
+ORACLE_FINGERPRINT = "devforge-oracle"
+DEFAULT_MAX_TOKENS = 8192
 
 
 def _request_tools(body: Mapping[str, Any]) -> list[str]:
@@ -47,7 +57,39 @@ def _request_tools(body: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def answer(root: Path, headers: Mapping[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+def _oracle_answer(
+    oracle: OracleBook, headers: Mapping[str, str], body: dict[str, Any], model: str
+) -> tuple[int, dict[str, Any]] | None:
+    """The oracle's answer when the conversation is about a task it holds, else None."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not len(oracle):
+        return None
+    try:
+        task = oracle.match(messages)
+    except AmbiguousTask as exc:
+        raise TranscriptError(409, str(exc)) from None
+    if task is None:
+        return None
+    agent = headers.get(AGENT_HEADER) or ""
+    raw_max = body.get("max_tokens") or body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
+    message = oracle_model.next_message(task, agent, messages, _request_tools(body), int(raw_max))
+    prompt, completion = tokens.count_json(messages), oracle_model.turn_tokens(message)
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "estimated": True,
+        "tokenizer": tokens.TOKENIZER,
+    }
+    turn = Turn(message=message, usage=usage)
+    out = completion_body(turn, model, f"chatcmpl-oracle-{task.instance_id}")
+    out["system_fingerprint"] = ORACLE_FINGERPRINT
+    return 200, out
+
+
+def answer(
+    root: Path, headers: Mapping[str, str], body: Any, oracle: OracleBook | None = None
+) -> tuple[int, dict[str, Any]]:
     """The status and JSON body for one chat.completions request."""
     if not isinstance(body, dict):
         raise TranscriptError(400, "the request body must be a JSON object")
@@ -58,6 +100,10 @@ def answer(root: Path, headers: Mapping[str, str], body: Any) -> tuple[int, dict
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise TranscriptError(400, "the request has no model")
+    if oracle is not None:
+        answered = _oracle_answer(oracle, headers, body, model)
+        if answered is not None:
+            return answered
     transcript = headers.get(TRANSCRIPT_HEADER) or ""
     agent = headers.get(AGENT_HEADER) or ""
     raw_turn = headers.get(TURN_HEADER)
@@ -70,7 +116,9 @@ def answer(root: Path, headers: Mapping[str, str], body: Any) -> tuple[int, dict
         return failure.status, error_body(failure.status, failure.message, "devforge_simulated")
     where = f"transcript {transcript!r} agent {agent!r} turn {turn}"
     check_tools(recorded, _request_tools(body), where)
-    return 200, completion_body(recorded, model, f"chatcmpl-{transcript}-{agent}-{turn}")
+    out = completion_body(recorded, model, f"chatcmpl-{transcript}-{agent}-{turn}")
+    out["system_fingerprint"] = REPLAY_FINGERPRINT
+    return 200, out
 
 
 def known_models(root: Path) -> list[str]:
@@ -85,12 +133,29 @@ def known_models(root: Path) -> list[str]:
     return sorted(names)
 
 
-def create_app(root: Path) -> FastAPI:
-    """The FastAPI app; ``app.state.log`` keeps the last 1000 requests (key, model, status)."""
+def create_app(root: Path, oracle: OracleBook | None = None) -> FastAPI:
+    """The FastAPI app; ``app.state.log`` keeps the last 1000 requests (key, model, status).
+
+    With an ``oracle`` book, conversations about a task it holds are answered by the oracle
+    (``shared.evaluation.oracle``), and ``POST /v1/devforge/oracle`` registers tasks."""
     app = FastAPI(title="DevForge model replay server", docs_url=None, redoc_url=None)
     log: deque[dict[str, Any]] = deque(maxlen=1000)
     app.state.log = log
     app.state.root = root
+    app.state.oracle = oracle
+
+    @app.post("/v1/devforge/oracle")
+    async def register(request: Request) -> JSONResponse:
+        if oracle is None:
+            return JSONResponse(error_body(404, "this server runs without the oracle"), 404)
+        try:
+            reg = Registration.model_validate_json(await request.body())
+        except ValidationError as exc:
+            msg = (
+                f"not an oracle registration: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+            )
+            return JSONResponse(error_body(422, msg), 422)
+        return JSONResponse({"registered": oracle.register(reg.tasks), "held": len(oracle)})
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> JSONResponse:
@@ -99,7 +164,7 @@ def create_app(root: Path) -> FastAPI:
         except ValueError:
             body = None
         try:
-            status, payload = answer(root, request.headers, body)
+            status, payload = answer(root, request.headers, body, oracle)
         except TranscriptError as exc:
             status, payload = exc.status, error_body(exc.status, exc.message)
         log.append(
@@ -142,12 +207,17 @@ class _Server(uvicorn.Server):
 
 
 def _make_server(
-    root: Path, host: str, port: int, log_level: str, app: FastAPI | None = None
+    root: Path,
+    host: str,
+    port: int,
+    log_level: str,
+    app: FastAPI | None = None,
+    oracle: OracleBook | None = None,
 ) -> _Server:
     if not root.is_dir():
         raise FileNotFoundError(f"transcript directory {root} does not exist")
     config = uvicorn.Config(
-        app or create_app(root),
+        app or create_app(root, oracle),
         host=host,
         port=port,
         log_level=log_level,
@@ -179,9 +249,11 @@ def serve(
     *,
     on_ready: Callable[[str], None] | None = None,
     log_level: str = "warning",
+    oracle: OracleBook | None = None,
 ) -> None:
     """Serve ``root`` until SIGTERM/SIGINT; ``on_ready`` gets ``http://HOST:PORT/v1`` once bound."""
-    asyncio.run(_serve(_make_server(root, host, port, log_level), on_ready))
+    server = _make_server(root, host, port, log_level, oracle=oracle)
+    asyncio.run(_serve(server, on_ready))
 
 
 class BackgroundServer:
@@ -192,8 +264,10 @@ class BackgroundServer:
         srv.app.state.log
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = create_app(root)
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, oracle: OracleBook | None = None
+    ) -> None:
+        self.app = create_app(root, oracle)
         self._server = _make_server(root, host, port, "warning", self.app)
         self.url = ""
         self._thread = threading.Thread(target=self._run, name="devforge-replay", daemon=True)
