@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install demo up test lint typecheck unit bench redteam asyncapi clean
+.PHONY: install demo up test lint typecheck unit bench redteam asyncapi transcripts clean
 
 TOOLS  := .venv-tools
 SEMGREP_VERSION := 1.182.0
@@ -43,6 +43,10 @@ bench: install
 redteam: install
 	$(PY) -m tests.redteam.run
 	$(PY) -m pytest -q tests/integration/test_tokens.py
+
+# Record the scripted model transcripts again (after a change to prompts, tools or their output).
+transcripts: install
+	$(PY) -m tests.support.transcripts
 
 asyncapi: install
 	$(VENV)/bin/devforge asyncapi --out docs/asyncapi.yaml

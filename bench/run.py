@@ -29,6 +29,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "search": ("bench.search_quality", "Code search quality (boltons, 73 behaviour queries)"),
     "indexing": ("bench.index_speed", "Indexing speed vs plain SentenceTransformer.encode"),
     "scale": ("bench.scale", "Scale: jobs per minute, overhead per tool call, bus per service"),
+    "eval": ("bench.eval_oracle", "Evaluation: the project's task set with the oracle model"),
 }
 console = Console(stderr=True)
 

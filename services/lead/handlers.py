@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from shared.crew import jobwork
-from shared.crew.agent import AgentFailed, BudgetStop, run_agent
+from shared.crew.agent import AgentFailed, AgentStop, run_agent
 from shared.crew.conduct import plan_problems
 from shared.crew.prompts import LEAD, ticket_text
 from shared.messages import TaskPlan, TicketAccepted, TicketPlanned
@@ -32,7 +32,7 @@ async def on_accepted(ctx: Context, msg: TicketAccepted) -> None:
                 output_type=TaskPlan,
             )
             plan = out if isinstance(out, TaskPlan) else TaskPlan.model_validate_json(str(out))
-        except BudgetStop as exc:  # a second attempt would be refused too
+        except AgentStop as exc:  # a budget, or a model that cannot answer: no retry helps
             await ctx.fail_job(str(exc))
             return
         except (ValidationError, AgentFailed) as exc:

@@ -17,6 +17,18 @@ from shared.service import Context
 async def on_qa_passed(ctx: Context, msg: QaPassed) -> None:
     work = await jobwork.load(ctx, checkout=False)
     base = work.repo.default_branch
+    changed = await asyncio.to_thread(
+        workspace.git,
+        work.remote,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        f"refs/heads/{work.branch}",
+        check=False,
+    )
+    if not changed and not work.follow_up_of:
+        await ctx.fail_job("the crew changed nothing: there is no pull request to open")
+        return
     diffstat = await asyncio.to_thread(
         workspace.git, work.remote, "diff", "--stat", f"refs/heads/{base}", msg.commit
     )

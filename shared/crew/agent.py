@@ -23,7 +23,12 @@ from shared.crew.metering import JobMeter
 from shared.crew.steps import StepWatcher, ToolGateway
 from shared.crew.toolbox import MIGRATION_DIRS, SETUP_TOOLS, Toolbox, open_toolbox
 from shared.messages import ModelTurn
-from shared.models import DevForgeModelProvider, ModelsUnavailableError, TurnRecord
+from shared.models import (
+    DevForgeModelProvider,
+    ModelsUnavailableError,
+    NotRecordedError,
+    TurnRecord,
+)
 from shared.models.meter import BudgetExceeded
 from shared.observe import tracing as otel
 from shared.outage import is_outage
@@ -52,7 +57,11 @@ class AgentFailed(RuntimeError):
     """The agent could not finish (model unavailable, turn limit, malformed behaviour)."""
 
 
-class BudgetStop(AgentFailed):
+class AgentStop(AgentFailed):
+    """The agent cannot go on and no second attempt would help: the job stops."""
+
+
+class BudgetStop(AgentStop):
     """A cost budget refused the agent's next model call: the job stops (no retry helps)."""
 
 
@@ -222,8 +231,9 @@ async def run_agent(
 
     # The reason is raised only once the tool servers are closed: raised inside, it would reach
     # the caller wrapped in the MCP clients' exception group instead of as AgentFailed.
+    stop_kind: type[AgentStop] = AgentStop
     failure: str | None = None
-    budget_hit: str | None = None
+    stop: str | None = None
     outage: AgentsException | None = None
     async with _gateway(ctx, work, role, run_key, task_id) as (gateway, toolbox):
         provider = DevForgeModelProvider(
@@ -258,7 +268,9 @@ async def run_agent(
                     ),
                 )
         except BudgetExceeded as exc:
-            budget_hit = f"{role}: {exc.reason}"
+            stop, stop_kind = f"{role}: {exc.reason}", BudgetStop
+        except NotRecordedError as exc:
+            stop, stop_kind = f"{role}: {exc}", AgentStop
         except ModelsUnavailableError as exc:
             failure = f"{role}: no model answered: {exc}"
         except AgentsException as exc:
@@ -272,8 +284,8 @@ async def run_agent(
             )
     if outage is not None:
         raise outage
-    if budget_hit is not None:
-        raise BudgetStop(budget_hit)
+    if stop is not None:
+        raise stop_kind(stop)
     if failure is not None:
         raise AgentFailed(failure)
     return result.final_output

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         DevForgeModel,
         DevForgeModelProvider,
         ModelsUnavailableError,
+        NotRecordedError,
         configure_tracing,
     )
     from shared.models.recorder import TranscriptRecorder
@@ -31,6 +32,7 @@ _WHERE = {
     "DevForgeModel": "provider",
     "DevForgeModelProvider": "provider",
     "ModelsUnavailableError": "provider",
+    "NotRecordedError": "provider",
     "configure_tracing": "provider",
     "TranscriptRecorder": "recorder",
     "TurnHook": "records",
@@ -42,6 +44,7 @@ __all__ = [
     "DevForgeModelProvider",
     "ModelConfigError",
     "ModelsUnavailableError",
+    "NotRecordedError",
     "TranscriptRecorder",
     "TurnHook",
     "TurnRecord",

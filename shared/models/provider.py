@@ -41,6 +41,7 @@ from shared.models.records import TurnHook, TurnRecord
 from shared.models.transcripts import (
     AGENT_HEADER,
     KEY_PATTERN,
+    NOT_RECORDED,
     TRANSCRIPT_HEADER,
     TURN_HEADER,
     Turn,
@@ -68,6 +69,17 @@ class ModelsUnavailableError(AgentsException):
         detail = "; ".join(f"{m}: {e['status']} {e['message']}" for m, e in errors.items())
         super().__init__(f"no model answered agent run {agent_key!r} turn {turn}: {detail}")
         self.agent_key, self.turn, self.errors = agent_key, turn, errors
+
+
+class NotRecordedError(AgentsException):
+    """The embedded replay server has no recording of this conversation: no model of the chain
+    can answer it (they share the endpoint), and asking again cannot help."""
+
+
+def _not_recorded(exc: openai.APIError) -> bool:
+    body = exc.body if isinstance(exc, openai.APIStatusError) else None
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    return isinstance(inner, dict) and inner.get("code") == NOT_RECORDED
 
 
 class DevForgeModel(Model):
@@ -150,6 +162,8 @@ class DevForgeModel(Model):
                 raise
             except openai.APIError as exc:
                 metrics.MODEL_CALLS.labels(p.role, name, "error").inc()
+                if _not_recorded(exc):
+                    raise NotRecordedError(error_entry(exc)["message"]) from None
                 errors[name] = error_entry(exc)
                 last = exc
                 log.warning("model %s failed turn %s of %s: %s", name, turn, p.agent_key, exc)

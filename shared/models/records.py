@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.models.transcripts import Turn, TurnError
+from shared.models import conversation
+from shared.models.transcripts import RecordedRequest, Turn, TurnError
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,19 @@ class TurnRecord:
             message=self.message,
             finish_reason=self.finish_reason,
             usage=self.usage,
+            request=self.recorded_request(),
         ).to_json()
+
+    def recorded_request(self) -> RecordedRequest | None:
+        """The request as a recording keeps it (None for a turn that was itself replayed)."""
+        if not self.request:
+            return None
+        return RecordedRequest(
+            digest=conversation.digest(self.request),
+            messages=len(self.messages),
+            last=conversation.last_words(self.request),
+            parts=conversation.parts(self.request),
+        )
 
 
 TurnHook = Callable[[TurnRecord], Awaitable[None]]

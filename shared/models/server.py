@@ -26,12 +26,13 @@ from pydantic import ValidationError
 
 from shared.evaluation import oracle as oracle_model
 from shared.evaluation.book import AmbiguousTask, OracleBook, Registration
-from shared.models import tokens
+from shared.models import conversation, tokens
 from shared.models.transcripts import (
     AGENT_HEADER,
     CREATED,
     TRANSCRIPT_HEADER,
     TURN_HEADER,
+    RecordedRequest,
     Transcript,
     TranscriptError,
     Turn,
@@ -39,6 +40,7 @@ from shared.models.transcripts import (
     completion_body,
     error_body,
     find_turn,
+    not_recorded,
 )
 
 REPLAY_MODEL = "devforge-replay"
@@ -73,24 +75,31 @@ def _oracle_answer(
     agent = headers.get(AGENT_HEADER) or ""
     raw_max = body.get("max_tokens") or body.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     message = oracle_model.next_message(task, agent, messages, _request_tools(body), int(raw_max))
-    prompt, completion = tokens.count_json(messages), oracle_model.turn_tokens(message)
-    usage = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "estimated": True,
-        "tokenizer": tokens.TOKENIZER,
-    }
-    turn = Turn(message=message, usage=usage)
+    turn = Turn(message=message, usage=_estimated(body, message))
     out = completion_body(turn, model, f"chatcmpl-oracle-{task.instance_id}")
     out["system_fingerprint"] = ORACLE_FINGERPRINT
     return 200, out
 
 
+def check_request(recorded: RecordedRequest, body: dict[str, Any], where: str) -> None:
+    """Refuse a request whose conversation is not the one recorded for this turn."""
+    if conversation.digest(body) == recorded.digest:
+        return
+    differs = conversation.where_they_differ(body, recorded.parts)
+    raise not_recorded(f"{where}: {differs}")
+
+
 def answer(
-    root: Path, headers: Mapping[str, str], body: Any, oracle: OracleBook | None = None
+    root: Path,
+    headers: Mapping[str, str],
+    body: Any,
+    oracle: OracleBook | None = None,
+    *,
+    script: bool = False,
 ) -> tuple[int, dict[str, Any]]:
-    """The status and JSON body for one chat.completions request."""
+    """The status and JSON body for one chat.completions request. ``script``: answer each
+    turn as written whatever the request (recording transcripts anew), with token counts
+    estimated by ``shared.models.tokens``."""
     if not isinstance(body, dict):
         raise TranscriptError(400, "the request body must be a JSON object")
     if body.get("stream"):
@@ -115,10 +124,27 @@ def answer(
     if failure is not None:
         return failure.status, error_body(failure.status, failure.message, "devforge_simulated")
     where = f"transcript {transcript!r} agent {agent!r} turn {turn}"
+    if recorded.request is not None and not script:
+        check_request(recorded.request, body, where)
     check_tools(recorded, _request_tools(body), where)
+    if script:
+        recorded = recorded.model_copy(update={"usage": _estimated(body, recorded.message)})
     out = completion_body(recorded, model, f"chatcmpl-{transcript}-{agent}-{turn}")
     out["system_fingerprint"] = REPLAY_FINGERPRINT
     return 200, out
+
+
+def _estimated(body: dict[str, Any], message: dict[str, Any] | None) -> dict[str, Any]:
+    """Token counts of a request and its answer from the offline tokenizer, labelled so."""
+    prompt = tokens.count_json(body.get("messages") or [])
+    completion = oracle_model.turn_tokens(message or {})
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "estimated": True,
+        "tokenizer": tokens.TOKENIZER,
+    }
 
 
 def known_models(root: Path) -> list[str]:
@@ -133,11 +159,15 @@ def known_models(root: Path) -> list[str]:
     return sorted(names)
 
 
-def create_app(root: Path, oracle: OracleBook | None = None) -> FastAPI:
+def create_app(
+    root: Path, oracle: OracleBook | None = None, script: bool = False, priced: bool = False
+) -> FastAPI:
     """The FastAPI app; ``app.state.log`` keeps the last 1000 requests (key, model, status).
 
     With an ``oracle`` book, conversations about a task it holds are answered by the oracle
-    (``shared.evaluation.oracle``), and ``POST /v1/devforge/oracle`` registers tasks."""
+    (``shared.evaluation.oracle``), and ``POST /v1/devforge/oracle`` registers tasks.
+    ``priced``: answer without the test doubles' ``system_fingerprint``, as a hosted provider
+    would, so that the turns are priced (tests of budgets and costs)."""
     app = FastAPI(title="DevForge model replay server", docs_url=None, redoc_url=None)
     log: deque[dict[str, Any]] = deque(maxlen=1000)
     app.state.log = log
@@ -164,9 +194,11 @@ def create_app(root: Path, oracle: OracleBook | None = None) -> FastAPI:
         except ValueError:
             body = None
         try:
-            status, payload = answer(root, request.headers, body, oracle)
+            status, payload = answer(root, request.headers, body, oracle, script=script)
+            if priced:
+                payload.pop("system_fingerprint", None)
         except TranscriptError as exc:
-            status, payload = exc.status, error_body(exc.status, exc.message)
+            status, payload = exc.status, error_body(exc.status, exc.message, exc.code)
         log.append(
             {
                 "transcript": request.headers.get(TRANSCRIPT_HEADER),
@@ -213,11 +245,12 @@ def _make_server(
     log_level: str,
     app: FastAPI | None = None,
     oracle: OracleBook | None = None,
+    script: bool = False,
 ) -> _Server:
     if not root.is_dir():
         raise FileNotFoundError(f"transcript directory {root} does not exist")
     config = uvicorn.Config(
-        app or create_app(root, oracle),
+        app or create_app(root, oracle, script),
         host=host,
         port=port,
         log_level=log_level,
@@ -250,9 +283,10 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
     log_level: str = "warning",
     oracle: OracleBook | None = None,
+    script: bool = False,
 ) -> None:
     """Serve ``root`` until SIGTERM/SIGINT; ``on_ready`` gets ``http://HOST:PORT/v1`` once bound."""
-    server = _make_server(root, host, port, log_level, oracle=oracle)
+    server = _make_server(root, host, port, log_level, oracle=oracle, script=script)
     asyncio.run(_serve(server, on_ready))
 
 
@@ -265,9 +299,15 @@ class BackgroundServer:
     """
 
     def __init__(
-        self, root: Path, host: str = "127.0.0.1", port: int = 0, oracle: OracleBook | None = None
+        self,
+        root: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        oracle: OracleBook | None = None,
+        script: bool = False,
+        priced: bool = False,
     ) -> None:
-        self.app = create_app(root, oracle)
+        self.app = create_app(root, oracle, script, priced)
         self._server = _make_server(root, host, port, "warning", self.app)
         self.url = ""
         self._thread = threading.Thread(target=self._run, name="devforge-replay", daemon=True)

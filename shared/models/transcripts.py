@@ -42,13 +42,38 @@ TURN_HEADER = "X-DevForge-Turn"
 CREATED = 1_700_000_000  # a fixed timestamp keeps replayed responses byte-identical
 
 
+NOT_RECORDED = "devforge_not_recorded"  # the error code of a conversation not recorded
+NOT_RECORDED_TEXT = (
+    "the embedded model only replays the recorded demo; this conversation was not recorded; "
+    "set DEVFORGE_MODEL_BASE_URL to an OpenAI-compatible endpoint"
+)
+STALE_HINT = "after a change to the prompts or tools, `make transcripts` records them again"
+
+
 class TranscriptError(ValueError):
     """A request the transcripts cannot answer; ``status`` is the HTTP status to return."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str = "devforge_replay") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
+
+
+def not_recorded(detail: str) -> TranscriptError:
+    return TranscriptError(404, f"{NOT_RECORDED_TEXT} ({detail}; {STALE_HINT})", NOT_RECORDED)
+
+
+class RecordedRequest(BaseModel):
+    """What the request of a recorded turn was (``shared.models.conversation``): the turn is
+    replayed only for a request with the same digest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    messages: int = Field(ge=0)
+    last: str = ""
+    parts: list[str] = Field(default_factory=list)  # conversation.parts: where a request differs
 
 
 class TurnError(BaseModel):
@@ -67,6 +92,7 @@ class Turn(BaseModel):
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
     note: str | None = None
+    request: RecordedRequest | None = None
     # A misbehaving model on purpose: call a tool the request does not offer (tests of how the
     # platform handles bad model output); otherwise such a turn is refused as stale.
     offers_unknown_tool: bool = False
@@ -117,8 +143,8 @@ def transcript_path(root: Path, transcript: str, agent: str) -> Path:
 def load_transcript(path: Path) -> Transcript:
     try:
         text = path.read_text("utf-8")
-    except FileNotFoundError as exc:
-        raise TranscriptError(404, f"no recorded transcript file {path}") from exc
+    except FileNotFoundError:
+        raise not_recorded(f"no recorded transcript file {path.parent.name}/{path.name}") from None
     try:
         return Transcript.model_validate(json.loads(text))
     except (json.JSONDecodeError, ValidationError) as exc:
@@ -139,13 +165,12 @@ def save_transcript(path: Path, transcript: Transcript) -> None:
 def find_turn(root: Path, transcript: str, agent: str, turn: int) -> Turn:
     path = transcript_path(root, transcript, agent)
     if not path.parent.is_dir():
-        raise TranscriptError(404, f"no transcript {transcript!r} under {root}")
+        raise not_recorded(f"no transcript {transcript!r} under {root}")
     recorded = load_transcript(path)
     if turn < 0 or turn >= len(recorded.turns):
-        raise TranscriptError(
-            404,
+        raise not_recorded(
             f"transcript {transcript!r} agent {agent!r} has {len(recorded.turns)} recorded "
-            f"turn(s); turn {turn} is not recorded ({path})",
+            f"turn(s); turn {turn} is not recorded"
         )
     return recorded.turns[turn]
 

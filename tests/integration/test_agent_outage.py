@@ -16,8 +16,8 @@ from shared import registry
 from shared import subjects as s
 from shared.bus.client import Bus
 from shared.ids import new_job_id
-from shared.messages import Message, StepResult, TicketSubmitted
-from tests.support.crew import crew, demo_repo, replay_server
+from shared.messages import Message, StepResult
+from tests.support.crew import crew, demo_repo, demo_ticket, replay_server
 from tests.support.running import collecting, eventually
 
 
@@ -45,7 +45,7 @@ async def test_an_outage_inside_a_tool_call_is_waited_out_not_a_failed_attempt(
     repo = demo_repo(tmp_path / "shop-src")
     await registry.add_repo(pool, bus, tenant, "outage-shop", f"file://{repo}", "main")
     job = new_job_id()
-    ticket = TicketSubmitted(repo="outage-shop", title="Add /health", body="...", submitted_by="a")
+    ticket = demo_ticket("outage-shop", "a")
     with replay_server():
         async with (
             crew(nats_as, pg_url, tmp_path / "home") as services,

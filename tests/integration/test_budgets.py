@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,25 +21,39 @@ from shared import ledger, registry
 from shared import subjects as s
 from shared.bus.client import Bus
 from shared.ids import new_id, new_job_id
-from shared.messages import StepProposed, TicketSubmitted
+from shared.messages import StepProposed
 from shared.models.config import load_models_file, model_config
 from shared.models.pricing import dollars, price_for
 from shared.models.server import BackgroundServer
-from shared.models.transcripts import load_transcript
+from shared.models.transcripts import Transcript, load_transcript, save_transcript
 from shared.observe import metrics
 from shared.settings import Settings
-from tests.support.crew import DEMO, crew, demo_repo
+from tests.support.crew import DEMO, crew, demo_repo, demo_ticket
 from tests.support.running import collecting, eventually, running, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAD = DEMO / "transcripts" / "demo" / "lead-a1.json"
 
 
-def _lead_costs() -> list[float]:
+# What a hosted provider reports for each of the lead's calls in this test: large enough that
+# what a call costs outweighs the ceiling reserved before it (the request's bytes as tokens).
+PRICED_USAGE = {"prompt_tokens": 20_000, "completion_tokens": 100, "total_tokens": 20_100}
+
+
+def _priced_demo(where: Path) -> Path:
+    """The demo transcripts, the lead's turns reporting ``PRICED_USAGE``."""
+    shutil.copytree(DEMO / "transcripts", where)
+    lead = load_transcript(where / "demo" / "lead-a1.json")
+    turns = [t.model_copy(update={"usage": PRICED_USAGE}) for t in lead.turns]
+    save_transcript(where / "demo" / "lead-a1.json", Transcript(agent=lead.agent, turns=turns))
+    return where
+
+
+def _lead_costs(transcripts: Path) -> list[float]:
     """What each of the lead's recorded calls costs at the price of the lead's model."""
     table = load_models_file({}).prices
     price = price_for(table, model_config("lead", {"DEVFORGE_MODEL_BASE_URL": "http://x"}).primary)
-    turns = load_transcript(LEAD).turns
+    turns = load_transcript(transcripts / "demo" / "lead-a1.json").turns
     return [
         dollars(price, t.usage["prompt_tokens"], t.usage["completion_tokens"])
         for t in turns
@@ -55,10 +70,11 @@ async def test_a_job_stops_before_the_model_call_that_would_cross_its_budget(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    costs = _lead_costs()
+    transcripts = _priced_demo(tmp_path / "transcripts")
+    costs = _lead_costs(transcripts)
     assert len(costs) == 3
     # The recorded run crosses the cap in the lead's last call: the job must stop before it.
-    budget = costs[0] + costs[1] + costs[2] / 2
+    budget = costs[0] + costs[1] + 0.001
     models_file = tmp_path / "models.yaml"
     models_file.write_text("defaults:\n  max_tokens: 200\n")  # a tight ceiling per call
     monkeypatch.setenv("DEVFORGE_MODELS_FILE", str(models_file))
@@ -67,14 +83,16 @@ async def test_a_job_stops_before_the_model_call_that_would_cross_its_budget(
     await registry.add_repo(pool, bus, tenant, "shop", f"file://{repo}", "main")
     job = new_job_id()
     stops = metrics.BUDGET_STOPS.labels("job", "model")._value.get()
-    server = BackgroundServer(DEMO / "transcripts").start()
+    # Priced like a hosted provider's answers (no test-double fingerprint): replayed turns
+    # would cost nothing and no budget would ever be reached.
+    server = BackgroundServer(transcripts, priced=True).start()
     monkeypatch.setenv("DEVFORGE_MODEL_BASE_URL", server.url)
     try:
         async with (
             crew(nats_as, pg_url, tmp_path / "home", job_budget_usd=budget),
             collecting(bus, s.job_events(tenant, job)) as col,
         ):
-            ticket = TicketSubmitted(repo="shop", title="Add /health", body="", submitted_by="ann")
+            ticket = demo_ticket("shop")
             await bus.publish_job(tenant, job, ticket)
 
             async def failed() -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from shared.messages import (
 )
 from shared.workspace import git
 from tests.support.approve import operator_token
-from tests.support.crew import crew, demo_repo, replay_server
+from tests.support.crew import crew, demo_repo, demo_ticket, replay_server
 from tests.support.running import collecting, eventually
 
 
@@ -33,7 +33,7 @@ async def test_demo_ticket_to_pull_request(
     repo = demo_repo(tmp_path / "shop-src")
     await registry.add_repo(pool, bus, tenant, "demo-shop", f"file://{repo}", "main")
     job = new_job_id()
-    ticket = TicketSubmitted(repo="demo-shop", title="Add /health", body="...", submitted_by="ann")
+    ticket = demo_ticket("demo-shop")
     home = tmp_path / "home"
     with replay_server():
         async with crew(nats_as, pg_url, home), collecting(bus, s.job_events(tenant, job)) as col:
@@ -199,3 +199,38 @@ def _sandboxed(job: str) -> list[psutil.Process]:
         if job in cmd and "pytest" in cmd:
             found.append(p)
     return found
+
+
+async def test_a_ticket_the_demo_did_not_record_fails_at_the_leads_first_turn(
+    bus: Bus, tenant: str, nats_as: Any, pg_url: str, pool: asyncpg.Pool[Any], tmp_path: Path
+) -> None:
+    """With the embedded models (the replay server) a ticket other than the demo's ends
+    ``failed`` at once, saying how to use a real model; no plan, no engineer."""
+    await registry.add_tenant(pool, bus, tenant)
+    repo = demo_repo(tmp_path / "src")
+    await registry.add_repo(pool, bus, tenant, "shop", f"file://{repo}", "main")
+    job = new_job_id()
+    ticket = TicketSubmitted(
+        repo="shop", title="Headers should support len()", body="len(h) fails", submitted_by="ann"
+    )
+    with replay_server():
+        async with (
+            crew(nats_as, pg_url, tmp_path / "home"),
+            collecting(bus, s.job_events(tenant, job)) as col,
+        ):
+            await bus.publish_job(tenant, job, ticket)
+
+            async def ended() -> bool:
+                return any(sj.endswith((".job.failed", ".pr.opened")) for sj, _ in col.items)
+
+            await eventually(ended, timeout=60)
+    events = [sj.split(".", 4)[4] for sj, _ in col.items]
+    assert events[:2] == ["ticket.submitted", "ticket.accepted"]
+    assert events[-1] == "job.failed", events
+    assert not [e for e in events if e.startswith(("ticket.planned", "plan.", "task.", "step."))]
+    failed = next(b for sj, b in col.items if sj.endswith(".job.failed"))
+    assert failed["service"] == "lead"
+    assert "this conversation was not recorded" in failed["reason"]
+    assert "set DEVFORGE_MODEL_BASE_URL to an OpenAI-compatible endpoint" in failed["reason"]
+    turns = [b for sj, b in col.items if sj.endswith(".model.turn")]
+    assert turns == []  # the one call the lead made was refused: nothing was answered

@@ -34,7 +34,7 @@ from shared.observe import metrics
 from shared.observe.tracing import root_span_id, trace_id
 from tests.support import gateway as gw
 from tests.support.approve import operator_token
-from tests.support.crew import crew, demo_repo, replay_server
+from tests.support.crew import DEMO_TICKET, crew, demo_repo, replay_server
 from tests.support.otlp import otlp_receiver
 from tests.support.running import collecting, eventually
 
@@ -161,7 +161,7 @@ async def _run_job(
 ) -> None:
     headers = {"Authorization": f"Bearer {admin}", "X-DevForge-Tenant": tenant}
     async with httpx2.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
-        ticket = {"repo": "shop", "title": "Add /health", "body": "Report status and version."}
+        ticket = {"repo": "shop", **DEMO_TICKET}
         resp = await client.post("/v1/jobs", json=ticket)
         assert resp.status_code == 202, resp.text
         job = resp.json()["job_id"]

@@ -3,6 +3,7 @@ each under its own NATS identity, models served by the replay server over HTTP."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,12 +19,22 @@ from services.lead.app import build as build_lead
 from services.publisher.app import build as build_publisher
 from services.qa.app import build as build_qa
 from shared.decisions import Signer
+from shared.messages import TicketSubmitted
 from shared.models.server import BackgroundServer
 from shared.service import Service
 from tests.support.running import running, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "demo"
+# The demo's ticket: the only one the demo transcript was recorded for (the replay server
+# answers nothing else).
+DEMO_TICKET: dict[str, str] = json.loads((DEMO / "ticket.json").read_text())
+
+
+def demo_ticket(repo: str, submitted_by: str = "ann") -> TicketSubmitted:
+    return TicketSubmitted(
+        repo=repo, title=DEMO_TICKET["title"], body=DEMO_TICKET["body"], submitted_by=submitted_by
+    )
 
 
 def demo_repo(where: Path) -> Path:

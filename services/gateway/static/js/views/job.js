@@ -33,7 +33,13 @@ export async function jobView(jobId) {
   const steps = new Map();
   let turns = 0;
   let cost = 0;
+  const sources = new Set();  // where the dollars came from; "replay" / "oracle": test doubles, $0
   let refreshing = null;
+
+  function costText(usd) {
+    const free = [...sources].filter((s) => s === "replay" || s === "oracle");
+    return free.length ? `${money(usd)} (${free.join(", ")})` : money(usd);
+  }
 
   async function refreshHeader() {
     const job = await get(`/v1/jobs/${jobId}`);
@@ -55,7 +61,7 @@ export async function jobView(jobId) {
         h("div", { class: "actions" }, ...actions)),
       h("dl", { class: "facts" },
         h("div", {}, h("dt", {}, "Status"), h("dd", { id: "job-status" }, statusBadge(job.status))),
-        h("div", {}, h("dt", {}, "Cost"), h("dd", { id: "job-cost" }, money(Math.max(job.cost_usd, cost)))),
+        h("div", {}, h("dt", {}, "Cost"), h("dd", { id: "job-cost" }, costText(Math.max(job.cost_usd, cost)))),
         h("div", {}, h("dt", {}, "Model turns"), h("dd", {}, String(turns))),
         h("div", {}, h("dt", {}, "Pull request"), h("dd", { id: "job-pr" },
           pr ? h("a", { href: `#/prs/${job.id}`, id: "pr-link" }, `#${pr.number} ${pr.branch} → ${pr.base}`) : h("span", { class: "muted" }, "not yet"))),
@@ -83,7 +89,12 @@ export async function jobView(jobId) {
   function onEvent(event, body) {
     const name = event;
     if (name === "model.turn") { turns += 1; }
-    if (name === "cost.updated") { cost += Number(body.cost_usd || 0); }
+    if (name === "cost.updated") {
+      cost += Number(body.cost_usd || 0);
+      if (body.source) sources.add(body.source);
+      const dd = document.getElementById("job-cost");
+      if (dd) dd.textContent = costText(cost);
+    }
     let node = null;
     switch (name) {
       case "ticket.submitted":

@@ -1,0 +1,228 @@
+"""The oracle's rules, each held here: it plays the crew on a simulated workbench (the
+engineers' tool names, outputs fenced and cut the way the platform does) and must get the gold
+patch in only through those tools."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.crew.prompts import ticket_text
+from shared.crew.steps import OUTPUT_LIMIT
+from shared.evaluation import oracle, patches
+from shared.evaluation.book import OracleBook, OracleEntry, Registration
+from shared.models import tokens
+from shared.policy.injection import fence_untrusted
+
+TOOLS = ["read_file", "write_file", "list_dir", "delete_file", "search_files", "run_command"]
+BIG = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(2000))  # ~60K chars
+
+
+def _diff(tmp: Path, before: dict[str, str], after: dict[str, str]) -> str:
+    def g(*args: str) -> str:
+        cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(tmp), *args]
+        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+    g("init", "-q")
+    for name, text in before.items():
+        (tmp / name).write_text(text)
+    g("add", "-A")
+    g("commit", "-qm", "base")
+    for name in before:
+        if name not in after:
+            (tmp / name).unlink()
+    for name, text in after.items():
+        (tmp / name).write_text(text)
+    g("add", "-A")
+    return g("diff", "--cached")
+
+
+@dataclasses.dataclass
+class Bench:
+    """The engineers' file tools over a dict, outputs as the model gets them."""
+
+    files: dict[str, str]
+    view_limit: int = OUTPUT_LIMIT
+    calls: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
+
+    def run(self, name: str, args: dict[str, Any]) -> str:
+        self.calls.append((name, args))
+        path = args.get("path", ".")
+        if name == "read_file":
+            out = self.files.get(path, f"no such file or directory: {path}")
+        elif name == "list_dir":
+            prefix = "" if path == "." else path + "/"
+            out = "\n".join(
+                f"{p[len(prefix) :]}\t{len(t.encode())}"
+                for p, t in sorted(self.files.items())
+                if p.startswith(prefix) and "/" not in p[len(prefix) :]
+            )
+        elif name == "write_file":
+            self.files[path] = args["content"]
+            out = f"wrote {len(args['content'].encode())} bytes to {path}"
+        elif name == "delete_file":
+            out = f"deleted {path}" if self.files.pop(path, None) is not None else "no such file"
+        else:
+            out = "[exit code 0]"
+        return fence_untrusted(out[: self.view_limit], f"tool {name}")
+
+
+def _play(
+    task: oracle.OracleTask,
+    bench: Bench,
+    *,
+    max_tokens: int = 8192,
+    agent: str = "backend-t1-r1",
+    hook: Callable[[], None] = lambda: None,
+) -> str:
+    """Run the engineer to its final answer; every produced turn checked against max_tokens."""
+    ticket = {"title": task.title, "body": task.body}
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are a backend engineer."},
+        {"role": "user", "content": ticket_text(ticket)},
+    ]
+    for _ in range(40):
+        hook()
+        msg = oracle.next_message(task, agent, messages, TOOLS, max_tokens)
+        assert oracle.turn_tokens(msg) <= max_tokens
+        messages.append(msg)
+        if not msg.get("tool_calls"):
+            return str(msg["content"])
+        (call,) = msg["tool_calls"]
+        out = bench.run(call["function"]["name"], json.loads(call["function"]["arguments"]))
+        messages.append({"role": "tool", "tool_call_id": call["id"], "content": out})
+    raise AssertionError("the oracle did not finish")
+
+
+def _task(diff: str) -> oracle.OracleTask:
+    return oracle.OracleTask("acme__x-1", "f3 adds where it should subtract", "f3(1) is 4", diff)
+
+
+def test_the_lead_plans_one_task_naming_the_patch_files(tmp_path: Path) -> None:
+    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": BIG.replace("x + 3\n", "x - 3\n")})
+    msg = oracle.next_message(_task(diff), "lead-a1", [], TOOLS, 8192)
+    plan = json.loads(msg["content"])
+    assert [(t["kind"], t["files"]) for t in plan["tasks"]] == [("backend", ["a.py"])]
+
+
+def test_changes_go_in_through_the_tools_each_file_viewed_before_its_edit(tmp_path: Path) -> None:
+    before = {"a.py": "x = 1\ny = 2\n", "gone.py": "z = 3\n"}
+    after = {"a.py": "x = 1\ny = 20\n", "new.py": "w = 4\n"}
+    diff = _diff(tmp_path, before, after)
+    bench = Bench(dict(before))
+    summary = _play(_task(diff), bench)
+    assert bench.files == after
+    assert oracle.notes_in(summary) == []
+    names = [n for n, _ in bench.calls]
+    assert "run_command" not in names  # never a shell to apply the patch
+    for i, (name, args) in enumerate(bench.calls):
+        if name in ("write_file", "delete_file") and args["path"] in before:
+            assert ("read_file", {"path": args["path"]}) in bench.calls[:i]
+            if name == "write_file":
+                parent = posixpath.dirname(args["path"]) or "."
+                assert ("list_dir", {"path": parent}) in bench.calls[:i]
+
+
+def test_a_view_cut_short_is_noticed_and_the_file_is_left_alone(tmp_path: Path) -> None:
+    after = BIG.replace("x + 1990\n", "x - 1990\n")  # far beyond the first 16,000 characters
+    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    bench = Bench({"a.py": BIG})
+    summary = _play(_task(diff), bench)
+    assert bench.files["a.py"] == BIG
+    ((cls, why),) = oracle.notes_in(summary)
+    assert cls == "output limits" and "a.py" in why
+
+
+def test_no_turn_exceeds_max_tokens_a_write_too_big_is_not_made(tmp_path: Path) -> None:
+    after = BIG.replace("x + 1990\n", "x - 1990\n")
+    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    bench = Bench({"a.py": BIG}, view_limit=10**9)  # a viewer that shows everything
+    summary = _play(_task(diff), bench, max_tokens=8192)
+    assert bench.files["a.py"] == BIG
+    ((cls, why),) = oracle.notes_in(summary)
+    assert cls == "tool limits" and "max_tokens 8192" in why
+    assert tokens.count(after) > 8192
+    # The same task with room for the write: done, and only through write_file.
+    roomy = Bench({"a.py": BIG}, view_limit=10**9)
+    _play(_task(diff), roomy, max_tokens=10**6)
+    assert roomy.files["a.py"] == after
+
+
+def test_a_fix_round_on_work_already_done_changes_nothing(tmp_path: Path) -> None:
+    diff = _diff(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
+    bench = Bench({"a.py": "x = 2\n"})
+    summary = _play(_task(diff), bench, agent="backend-fix-2-r2")
+    assert [n for n, _ in bench.calls if n == "write_file"] == []
+    assert "already has the change" in summary
+
+
+def test_it_reads_no_file_itself(tmp_path: Path) -> None:
+    """Every turn is decided from the conversation: no file is opened while it decides."""
+    diff = _diff(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
+    tokens.count("warm up")  # the tokenizer's data is loaded once, before the watch starts
+    watching = {"on": False}
+    opened: list[str] = []
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if watching["on"] and event == "open":
+            opened.append(str(args[0]))
+
+    sys.addaudithook(audit)
+    bench = Bench({"a.py": "x = 1\n"})
+
+    def watch() -> None:
+        watching["on"] = True
+
+    try:
+        _play(_task(diff), bench, hook=watch)
+    finally:
+        watching["on"] = False
+    assert opened == []
+    assert bench.files == {"a.py": "x = 2\n"}
+
+
+def test_it_never_holds_the_hidden_tests() -> None:
+    assert {f.name for f in dataclasses.fields(oracle.OracleTask)} == {
+        "instance_id",
+        "title",
+        "body",
+        "patch",
+    }
+    entry = {"instance_id": "a", "title": "t", "body": "b", "patch": ""}
+    Registration.model_validate({"tasks": [entry]})
+    for hidden in ("test_patch", "FAIL_TO_PASS", "PASS_TO_PASS"):
+        with pytest.raises(ValueError, match="Extra inputs"):
+            OracleEntry.model_validate({**entry, hidden: "x"})
+
+
+def test_the_book_finds_a_conversation_by_its_ticket(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    row = {
+        "instance_id": "acme__x-1",
+        "repo": "acme/x",
+        "base_commit": "a" * 40,
+        "problem_statement": "Heredocs break\n\nA line with <<< fails.",
+        "patch": "",
+        "test_patch": "diff --git a/t.py b/t.py\n",
+        "FAIL_TO_PASS": '["t.py::test_a"]',
+        "PASS_TO_PASS": "[]",
+    }
+    tasks.write_text(json.dumps(row) + "\n")
+    book = OracleBook()
+    assert book.load_file(tasks) == 1
+    ticket = {"title": "Heredocs break", "body": "Heredocs break\n\nA line with <<< fails."}
+    found = book.match([{"role": "user", "content": ticket_text(ticket)}])
+    assert found is not None and found.instance_id == "acme__x-1"
+    assert not hasattr(found, "test_patch")
+    assert (
+        book.match([{"role": "user", "content": ticket_text({"title": "x", "body": "y"})}]) is None
+    )
+    assert patches.parse(found.patch) == []
