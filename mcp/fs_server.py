@@ -15,6 +15,7 @@ nothing is written or deleted inside ``.git``. Outputs are redacted and bounded.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import stat
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from shared.editing import EditError, excerpt, insert, replace, syntax_error, view
 from shared.executor import (
     MAX_OUTPUT,
     Decision,
@@ -78,6 +80,28 @@ def _read_bounded(fd: int, limit: int) -> tuple[bytes, bool]:
     return data[:limit], len(data) > limit
 
 
+def _tree(root: Path, path: str, depth: int = 2) -> str:
+    """A directory as a tree ``depth`` levels deep (directories end with '/')."""
+    base = (root / path).resolve()
+    lines: list[str] = []
+
+    def walk(d: Path, level: int) -> None:
+        try:
+            entries = sorted(d.iterdir(), key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
+            if e.name == ".git" or len(lines) >= MAX_ENTRIES:
+                continue
+            is_dir = e.is_dir() and not e.is_symlink()
+            lines.append(f"{'  ' * level}{e.name}{'/' if is_dir else ''}")
+            if is_dir and level + 1 < depth:
+                walk(e, level + 1)
+
+    walk(base, 0)
+    return "\n".join(lines) if lines else "(empty directory)"
+
+
 def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServer:
     """The fs server for one worktree (an unusable worktree refuses every call)."""
     wt = Path(worktree) if worktree else None
@@ -108,10 +132,9 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
             text += f"\n[file truncated: showing {len(data)} of {size} bytes]"
         return text
 
-    @server.tool(structured_output=False)
-    def write_file(path: str, content: str, decision: Decision) -> str:
-        """Create or replace a text file of the worktree (parent directories are created)."""
-        data = content.encode("utf-8")
+    def store(path: str, data: bytes) -> None:
+        """Write ``data`` to ``path`` beneath the worktree (never inside .git, never through a
+        link or a hard link), creating its parent directories."""
         if len(data) > MAX_WRITE:
             raise ToolError(f"refused: content larger than {MAX_WRITE} bytes")
         try:
@@ -133,16 +156,116 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
                 if st.st_nlink > 1:
                     raise PathRefused(f"{path} has other hard links; refusing to write through")
                 os.ftruncate(fd, 0)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                rest = memoryview(data)
+                while rest:
+                    rest = rest[os.write(fd, rest) :]
             finally:
                 os.close(fd)
         except ToolError:
             raise
         except (OSError, PathRefused) as exc:
             raise _fail(exc, path) from None
-        return f"wrote {len(data)} bytes to {path}"
+
+    def load(path: str) -> str:
+        """The whole text of a file of the worktree (for an edit: no size cut)."""
+        try:
+            fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
+        except (OSError, PathRefused) as exc:
+            raise _fail(exc, path) from None
+        try:
+            if not is_regular(fd):
+                raise ToolError(f"not a regular file: {path}")
+            data, cut = _read_bounded(fd, MAX_WRITE)
+        finally:
+            os.close(fd)
+        if cut:
+            raise ToolError(f"refused: {path} is larger than {MAX_WRITE} bytes")
+        if b"\x00" in data[:8192]:
+            raise ToolError(f"refused: {path} is a binary file")
+        return data.decode("utf-8", "surrogateescape")
+
+    @server.tool(structured_output=False)
+    def write_file(path: str, content: str, decision: Decision) -> str:
+        """Create a file, or replace a small one whole (parent directories are created). To
+        change part of an existing file use str_replace or insert_lines."""
+        store(path, content.encode("utf-8"))
+        return f"wrote {len(content.encode('utf-8'))} bytes to {path}"
+
+    undo_dir = Path(f"{root}.undo")  # beside the worktree: never committed, never in its tree
+
+    def remember(path: str, text: str) -> None:
+        undo_dir.mkdir(mode=0o700, exist_ok=True)
+        key = hashlib.sha256(path.encode()).hexdigest()[:32]
+        (undo_dir / key).write_text(text, "utf-8", errors="surrogateescape")
+
+    def edited(path: str, before: str, after: str, line: int, new_lines: int) -> str:
+        """Keep ``after`` when it still parses; remember ``before`` for undo_edit."""
+        problem = syntax_error(path, after)
+        if problem is not None:
+            raise ToolError(
+                f"refused: the edit leaves {path} with a syntax error ({problem}); "
+                "the file is unchanged"
+            )
+        remember(path, before)
+        store(path, after.encode("utf-8", "surrogateescape"))
+        return f"edited {path}; lines around the change:\n{excerpt(after, line, new_lines)}"
+
+    @server.tool(structured_output=False)
+    def view_file(
+        path: str, decision: Decision, start_line: int | None = None, end_line: int | None = None
+    ) -> str:
+        """Show a file with line numbers: lines start_line..end_line, or the whole file when it
+        is short (else its first 200 lines, saying how many there are). A directory is shown
+        as a tree two levels deep."""
+        try:
+            fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
+        except (OSError, PathRefused) as exc:
+            raise _fail(exc, path) from None
+        try:
+            is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
+        if is_dir:
+            return _tree(root, path)
+        try:
+            return view(load(path), start_line, end_line)
+        except EditError as exc:
+            raise ToolError(str(exc)) from None
+
+    @server.tool(structured_output=False)
+    def str_replace(path: str, old_text: str, new_text: str, decision: Decision) -> str:
+        """Replace the one occurrence of old_text in a file with new_text (exact match,
+        whitespace included; copy old_text from view_file without the line numbers). Refused,
+        with the matching lines, when old_text occurs zero or several times."""
+        before = load(path)
+        try:
+            after, line = replace(before, old_text, new_text)
+        except EditError as exc:
+            raise ToolError(f"refused: {exc}") from None
+        return edited(path, before, after, line, new_text.count("\n") + 1)
+
+    @server.tool(structured_output=False)
+    def insert_lines(path: str, line: int, text: str, decision: Decision) -> str:
+        """Insert text after line `line` of a file (0: at the top)."""
+        before = load(path)
+        try:
+            after = insert(before, line, text)
+        except EditError as exc:
+            raise ToolError(f"refused: {exc}") from None
+        return edited(path, before, after, line + 1, text.count("\n") + 1)
+
+    @server.tool(structured_output=False)
+    def undo_edit(path: str, decision: Decision) -> str:
+        """Put a file back as it was before its last str_replace or insert_lines."""
+        key = undo_dir / hashlib.sha256(path.encode()).hexdigest()[:32]
+        if not key.exists():
+            raise ToolError(f"refused: no edit of {path} to undo")
+        store(
+            path,
+            key.read_text("utf-8", errors="surrogateescape").encode("utf-8", "surrogateescape"),
+        )
+        key.unlink()
+        return f"{path} is back as it was before its last edit"
 
     @server.tool(structured_output=False)
     def list_dir(path: str, decision: Decision) -> str:

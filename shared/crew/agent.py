@@ -21,7 +21,13 @@ from shared import workspace
 from shared.crew import codesearch, jobwork
 from shared.crew.metering import JobMeter
 from shared.crew.steps import StepWatcher, ToolGateway
-from shared.crew.toolbox import MIGRATION_DIRS, SETUP_TOOLS, Toolbox, open_toolbox
+from shared.crew.toolbox import (
+    EDIT_TOOLS,
+    MIGRATION_DIRS,
+    SETUP_TOOLS,
+    Toolbox,
+    open_toolbox,
+)
 from shared.messages import ModelTurn
 from shared.models import (
     DevForgeModelProvider,
@@ -171,7 +177,7 @@ def _function_tools(toolbox: Toolbox, gateway: ToolGateway, role: str) -> list[T
                 return f"error: the arguments are not valid JSON ({exc}); call the tool again"
             if not isinstance(args, dict):
                 return "error: the arguments must be a JSON object"
-            if role == "migration" and name == "write_file":
+            if role == "migration" and name in ("write_file", *EDIT_TOOLS):
                 path = str(args.get("path", ""))
                 if not path.startswith(MIGRATION_DIRS):
                     return f"error: the migration engineer writes only under {MIGRATION_DIRS}"

@@ -31,11 +31,13 @@ from shared.policy.injection import fence_untrusted
 from shared.policy.secrets import redact, scan
 
 OUTPUT_LIMIT = 16_000
-CHANGES_WORKTREE = frozenset({"write_file", "delete_file", "run_command"})
+CHANGES_WORKTREE = frozenset(
+    {"write_file", "delete_file", "run_command", "str_replace", "insert_lines", "undo_edit"}
+)
 # Running these again leaves the worktree as one run would (a write puts the same bytes).
 IDEMPOTENT = frozenset(
     {
-        *("read_file", "list_dir", "search_files", "write_file", "delete_file"),
+        *("read_file", "view_file", "list_dir", "search_files", "write_file", "delete_file"),
         *("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets"),
         *("git_status", "git_diff"),
         *("prepare_env", "search_code"),  # a cached install; a read of the index
@@ -47,6 +49,20 @@ INTERRUPTED = (
 )
 DENIED = "denied by the safety guard: "
 Execute = Callable[[str, dict[str, Any], dict[str, str]], Awaitable[tuple[bool, str]]]
+
+
+def cut(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """``text`` within ``limit`` characters: its head and its tail (where a test run's summary
+    and a traceback's end are), with a marker saying how much was cut and how to see it."""
+    if len(text) <= limit:
+        return text
+    marker = (
+        "\n[... {n} characters cut here; view_file with start_line/end_line, search_files "
+        "or a narrower command shows them ...]\n"
+    )
+    room = limit - len(marker.format(n=len(text)))
+    head, tail = room * 2 // 5, room - room * 2 // 5
+    return text[:head] + marker.format(n=len(text) - head - tail) + text[len(text) - tail :]
 
 
 class StepWatcher:
@@ -137,15 +153,17 @@ class ToolGateway:
         return f"{self.run_key}-{self.calls}"
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> str:
-        """Run one tool call through the guard; the (fenced) text the model gets back."""
+        """Run one tool call through the guard; the (fenced) text the model gets back, cut to
+        ``OUTPUT_LIMIT`` keeping its head and tail (``cut``)."""
         _, output = await self.run(tool, arguments)
-        return fence_untrusted(output, f"tool {tool}")
+        return fence_untrusted(cut(output), f"tool {tool}")
 
     async def run(
         self, tool: str, arguments: dict[str, Any], *, step_id: str | None = None
     ) -> tuple[bool, str]:
-        """Run one tool call through the guard: (succeeded, redacted output). ``step_id``: a
-        fixed id for a call the platform makes itself (the model's calls are numbered)."""
+        """Run one tool call through the guard: (succeeded, redacted output, whole; the event
+        log keeps it cut). ``step_id``: a fixed id for a call the platform makes itself (the
+        model's calls are numbered)."""
         attrs = {"devforge.tool": tool, otel.INPUT: arguments}
         with otel.span(f"tool {tool}", "tool", attrs, job_id=self.job_id) as span:
             ok, output = await self._run(tool, arguments, step_id)
@@ -215,12 +233,12 @@ class ToolGateway:
         return kind == "step.approved" and await self.executed(step_id)
 
     async def _publish_result(self, step_id: str, tool: str, ok: bool, output: str) -> str:
+        """Publish the result (cut to ``OUTPUT_LIMIT``); the whole redacted output back."""
         clean = redact(output)
-        truncated = len(clean) > OUTPUT_LIMIT
-        clean = clean[:OUTPUT_LIMIT]
+        kept = cut(clean)
         await self.bus.publish_job(
             self.tenant,
             self.job_id,
-            StepResult(step_id=step_id, tool=tool, ok=ok, output=clean, truncated=truncated),
+            StepResult(step_id=step_id, tool=tool, ok=ok, output=kept, truncated=kept != clean),
         )
         return clean

@@ -22,7 +22,11 @@ from mcp import Client, StdioServerParameters
 from shared.prepare import PrepareConfig
 
 MCP_DIR = Path(shared.__file__).resolve().parents[1] / "mcp"
-FS_TOOLS = ("read_file", "write_file", "list_dir", "delete_file", "search_files")
+EDIT_TOOLS = ("str_replace", "insert_lines", "undo_edit")
+FS_TOOLS = (
+    *("read_file", "view_file", "write_file", "list_dir", "delete_file", "search_files"),
+    *EDIT_TOOLS,
+)
 SANDBOX_TOOLS = (
     "run_command",
     "run_tests",
@@ -34,7 +38,7 @@ SANDBOX_TOOLS = (
     "git_diff",
     "prepare_env",
 )
-READ_ONLY = ("read_file", "list_dir", "search_files")
+READ_ONLY = ("read_file", "view_file", "list_dir", "search_files")
 # Tools the platform calls itself before a role starts, never offered to the model.
 SETUP_TOOLS: dict[str, tuple[str, ...]] = {
     "backend": ("prepare_env",),
@@ -45,7 +49,7 @@ ROLE_TOOLS: dict[str, tuple[str, ...]] = {
     "backend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
     "frontend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
     # The migration engineer writes migration files and never applies them: no commands at all.
-    "migration": (*READ_ONLY, "write_file"),
+    "migration": (*READ_ONLY, "write_file", *EDIT_TOOLS),
     "qa": ("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets", "git_diff"),
 }
 SEARCH_ROLES = ("lead", "backend", "frontend", "migration")

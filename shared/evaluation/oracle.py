@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +137,20 @@ def lead_plan(task: OracleTask) -> dict[str, Any]:
     }
 
 
+_VIEW_LINE = re.compile(r"^ *(\d+)\t(.*)$")
+_VIEW_TOTAL = re.compile(r"^\[lines \d+-\d+ of (\d+);", re.MULTILINE)
+
+
+def _numbered(output: str) -> dict[int, str]:
+    """``view_file``'s ``<number><TAB><text>`` lines as a mapping."""
+    found: dict[int, str] = {}
+    for line in output.split("\n"):
+        m = _VIEW_LINE.match(line)
+        if m:
+            found[int(m.group(1))] = m.group(2)
+    return found
+
+
 def _sizes(output: str | None) -> dict[str, int]:
     """``list_dir``'s ``name<TAB>size`` lines as a mapping."""
     sizes: dict[str, int] = {}
@@ -222,6 +237,8 @@ class _Engineer:
         if missing:
             self._note("tool limits", f"{path}: the viewer says it does not exist: {seen[:200]}")
             return None
+        if {"view_file", "str_replace"} <= self.offered:
+            return self._edit_in_place(change)
         size = _sizes(listing.output if listing else None).get(posixpath.basename(path))
         shown = len(seen.encode("utf-8"))
         if size is not None and shown != size:
@@ -243,6 +260,91 @@ class _Engineer:
             self.done.append(f"{path} already has the change")
             return None
         return self._call("write_file", {"path": path, "content": new})
+
+    def _edit_in_place(self, change: patches.FileChange) -> dict[str, Any] | None:
+        """Hunk by hunk: view the lines (a window), copy the old text from the view, replace it.
+        A hunk is done when a replacement carrying it succeeded, or the view shows it already
+        in place (a fix round)."""
+        path, delta = change.path, 0
+        for number, h in enumerate(change.hunks, 1):
+            start = h.old_start + delta
+            end = start + len(h.old) - 1
+            if self._replaced(path, h):
+                delta += len(h.new) - len(h.old)
+                continue
+            if not h.old:  # text into an empty file
+                return self._call("insert_lines", {"path": path, "line": 0, "text": "".join(h.new)})
+            refusals = self._ambiguous(path, h)
+            pad = 3 * refusals
+            lo, hi = max(1, start - pad), end + pad
+            shown = self._viewed(path, lo, hi)
+            if shown is None:
+                return self._call(
+                    "view_file", {"path": path, "start_line": max(1, lo - 2), "end_line": hi + 2}
+                )
+            want = [ln.rstrip("\n") for ln in h.old]
+            got = [shown.get(n) for n in range(start, end + 1)]
+            if got != want:
+                now = [shown.get(n) for n in range(start, start + len(h.new))]
+                if now == [ln.rstrip("\n") for ln in h.new]:
+                    self.done.append(f"{path} hunk {number} already in place")
+                    delta += len(h.new) - len(h.old)
+                    continue
+                self._note(
+                    "output limits",
+                    f"{path}: the view of lines {start}-{end} is not "
+                    f"the text hunk {number} changes",
+                )
+                return None
+            before = [shown[n] for n in range(lo, start) if n in shown]
+            after = [shown[n] for n in range(end + 1, hi + 1) if n in shown]
+            # the old text as the view shows it (checked above to be the hunk's old lines)
+            ending = "\n" if after or h.old[-1].endswith("\n") else ""
+            old_text = "\n".join([*before, *want, *after]) + ending
+            new_text = "".join(line + "\n" for line in before) + "".join(h.new)
+            new_text += "".join(line + "\n" for line in after)
+            return self._call(
+                "str_replace", {"path": path, "old_text": old_text, "new_text": new_text}
+            )
+        self.done.append(f"edited {path}")
+        return None
+
+    def _replaced(self, path: str, h: patches.Hunk) -> bool:
+        old, new = "".join(h.old), "".join(h.new)
+        return any(
+            c.name == "str_replace"
+            and c.args.get("path") == path
+            and old in str(c.args.get("old_text"))
+            and new in str(c.args.get("new_text"))
+            and "edited " in (c.output or "")
+            for c in self.calls
+        )
+
+    def _ambiguous(self, path: str, h: patches.Hunk) -> int:
+        old = "".join(h.old)
+        return sum(
+            1
+            for c in self.calls
+            if c.name == "str_replace"
+            and c.args.get("path") == path
+            and old in str(c.args.get("old_text"))
+            and "matches" in (c.output or "")
+        )
+
+    def _viewed(self, path: str, lo: int, hi: int) -> dict[int, str] | None:
+        """The lines of the latest view of ``path`` that shows every line ``lo``..``hi`` (or
+        every line from ``lo`` to the file's end, when ``hi`` is past it)."""
+        for c in reversed(self.calls):
+            if c.name != "view_file" or c.args.get("path") != path:
+                continue
+            lines = _numbered(c.output or "")
+            if not lines or lo not in lines:
+                continue
+            m = _VIEW_TOTAL.search(c.output or "")
+            last = int(m.group(1)) if m else max(lines)  # no note: the whole file was shown
+            if all(n in lines for n in range(lo, min(hi, last) + 1)):
+                return lines
+        return None
 
     def _wrote(self, path: str, view: _Call) -> bool:
         """Whether a write of ``path`` after ``view`` succeeded (or failed: then noted, done)."""

@@ -36,6 +36,10 @@ TOOLS: dict[str, dict[str, tuple[str, bool]] | None] = {
     "list_dir": {"path": (_STR, False)},
     "delete_file": {"path": (_STR, True)},
     "write_file": {"path": (_STR, True), "content": (_STR, True)},
+    "view_file": {"path": (_STR, True), "start_line": (_INT, False), "end_line": (_INT, False)},
+    "str_replace": {"path": (_STR, True), "old_text": (_STR, True), "new_text": (_STR, True)},
+    "insert_lines": {"path": (_STR, True), "line": (_INT, True), "text": (_STR, True)},
+    "undo_edit": {"path": (_STR, True)},
     "search_files": {"pattern": (_STR, True), "path": (_STR, False), "regex": (_BOOL, False)},
     "run_tests": _FIXED,
     "run_coverage": {**_FIXED, "threshold": (_NUM, False)},
@@ -47,6 +51,10 @@ TOOLS: dict[str, dict[str, tuple[str, bool]] | None] = {
     "search_code": {"query": (_STR, True), "limit": (_INT, False), "k": (_INT, False)},
     "prepare_env": {},  # the declared install, in the egress-limited phase; no arguments
 }
+
+
+# The tools that put text into a file, and the argument holding it (scanned for secrets).
+WRITES = {"write_file": "content", "str_replace": "new_text", "insert_lines": "text"}
 
 
 def _type_ok(value: object, kind: str) -> bool:
@@ -99,11 +107,13 @@ def assess_tool_call(
     _validate(tool, args)
     if tool == "run_command":
         return assess_command(str(args["command"]), worktree=worktree)
-    if tool in ("read_file", "list_dir", "search_files"):
+    if tool in ("read_file", "list_dir", "search_files", "view_file"):
         return _path_verdict(str(args.get("path", ".")), worktree, write=False)
-    if tool == "write_file":
+    if tool == "undo_edit":
+        return _path_verdict(str(args["path"]), worktree, write=True)
+    if tool in WRITES:
         v = _path_verdict(str(args["path"]), worktree, write=True)
-        found = scan(str(args["content"]))
+        found = scan(str(args[WRITES[tool]]))
         secrets = [
             deny(f"secrets.{f.kind}", f"content has a {f.kind} at line {f.line} ({f.redacted})")
             for f in found

@@ -18,6 +18,7 @@ from mcp_types import CallToolResult
 from nacl.signing import SigningKey
 
 from mcp import Client, StdioServerParameters
+from shared.crew.toolbox import FS_TOOLS
 from shared.decisions import Signer, Verifier
 from shared.executor import Executor, GuardedServer, PgExecutionStore
 from shared.prepare import PrepareConfig
@@ -145,7 +146,7 @@ async def test_an_approved_write_runs_and_is_recorded(
     args = {"path": "pkg/new.py", "content": "X = 1\n"}
     async with Client(fs) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
-        assert listed == {"read_file", "write_file", "list_dir", "delete_file", "search_files"}
+        assert listed == set(FS_TOOLS)
         result = await call(client, "write_file", args, decide("write_file", args, step="w1"))
         assert not result.is_error, text(result)
         read = await call(

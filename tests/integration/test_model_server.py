@@ -20,6 +20,7 @@ from shared.models import (
     AgentModelConfig,
     DevForgeModelProvider,
     ModelsUnavailableError,
+    NotRecordedError,
     TranscriptRecorder,
     TurnRecord,
 )
@@ -181,10 +182,12 @@ async def test_every_model_failing_raises_with_each_error(server: BackgroundServ
 
 
 async def test_unknown_agent_or_turn_is_a_clear_404(server: BackgroundServer) -> None:
-    with pytest.raises(ModelsUnavailableError) as info:
+    # Not recorded: no fallback can answer it (they share the endpoint), so none is asked.
+    with pytest.raises(NotRecordedError) as info:
         await _run_calc(server.url, "nobody.r1")
-    assert info.value.errors["model-a"]["status"] == 404
-    assert "nobody.r1.json" in info.value.errors["model-a"]["message"]
+    assert "nobody.r1.json" in str(info.value)
+    assert "set DEVFORGE_MODEL_BASE_URL to an OpenAI-compatible endpoint" in str(info.value)
+    assert _served(server, "nobody.r1") == [("0", "model-a", 404)]
     async with httpx.AsyncClient(base_url=server.url) as http:
         body = {"model": "model-a", "messages": [{"role": "user", "content": "hi"}]}
         headers = {"X-DevForge-Transcript": "demo", "X-DevForge-Agent": "calc.r1"}
@@ -233,7 +236,9 @@ async def test_recorder_round_trip(server: BackgroundServer, root: Path) -> None
     out_x, rec_x, calls_x = await _run_calc(server.url, "fallback.r1", recorder=recorder)
     x = json.loads((root / "demo" / "fallback.r1.json").read_text())
     y = json.loads((root / "recorded" / "fallback.r1.json").read_text())
-    assert y == x  # the recording of a replay is the transcript itself
+    # The recording of a replay is the transcript itself, each turn with its request.
+    assert all("request" in turn for turn in y["turns"])
+    assert [{k: v for k, v in t.items() if k != "request"} for t in y["turns"]] == x["turns"]
     out_y, rec_y, calls_y = await _run_calc(server.url, "fallback.r1", transcript="recorded")
     assert (out_y, calls_y) == (out_x, calls_x)
     fields = [(r.turn, r.model, r.message, r.finish_reason, r.usage, r.errors) for r in rec_x]

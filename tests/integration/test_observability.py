@@ -46,6 +46,7 @@ def _random(alphabet: str, n: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
+TRANSCRIPTS = Path(__file__).parents[1] / "data" / "transcripts"
 AWS_KEY = "AKIA" + _random(string.ascii_uppercase + string.digits, 16)
 MODEL_KEY = "sk-or-v1-" + _random("0123456789abcdef", 64)
 
@@ -112,7 +113,9 @@ async def demo(
     os.environ["DEVFORGE_MODEL_API_KEY"] = MODEL_KEY
     out: dict[str, Any] = {"tenant": tenant}
     try:
-        with otlp_receiver() as receiver, replay_server():
+        # Its own recording ("observe": the demo's scripts on the repository with a key), priced
+        # as a hosted provider's answers would be, so that the cost series move.
+        with otlp_receiver() as receiver, replay_server(TRANSCRIPTS, priced=True):
             tracing = {
                 "langfuse_host": receiver.url,
                 "langfuse_public_key": receiver.public_key,
@@ -130,7 +133,13 @@ async def demo(
             }
             with gw.gateway(env, home / "gateway.log") as url:
                 async with crew(
-                    nats_as, pg_url, home, gates="tests,coverage", metrics_port=0, **tracing
+                    nats_as,
+                    pg_url,
+                    home,
+                    transcript="observe",
+                    gates="tests,coverage",
+                    metrics_port=0,
+                    **tracing,
                 ):
                     served = metrics.served_url()
                     assert served is not None
@@ -177,6 +186,8 @@ async def _run_job(
                 return frames
 
             async def held() -> dict[str, Any] | None:
+                failed = [b for j, b in col.items if j.endswith(".job.failed")]
+                assert not failed, failed[0]["reason"] if failed else ""  # say why at once
                 return next((b for j, b in col.items if j.endswith("plan.awaiting_approval")), None)
 
             request = await eventually(held, timeout=90)

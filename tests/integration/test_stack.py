@@ -21,6 +21,7 @@ import psutil
 import pytest
 
 from shared.embedded.stack import SERVICES
+from tests.support.crew import DEMO_TICKET, demo_repo
 
 pytestmark = pytest.mark.slow
 IDENTITY = {spec.name: spec.identity for spec in SERVICES}
@@ -133,12 +134,15 @@ def test_up_down_and_restart_keeps_jobs(tmp_path: Path, home: Path) -> None:
     ok(devforge(home, "repos", "add", str(repo), "--tenant", "acme", "--name", "shop"))
     repos = json.loads(ok(devforge(home, "repos", "list", "--tenant", "acme", "--json")))
     assert repos[0]["default_branch"] == "trunk"
+    # The embedded replay model answers only the demo's conversation: the demo's ticket on the
+    # demo's repository.
+    demo = demo_repo(tmp_path / "demo-shop")
+    ok(devforge(home, "repos", "add", str(demo), "--tenant", "acme", "--name", "demo-shop"))
+    ticket = ["--title", DEMO_TICKET["title"], "--body", DEMO_TICKET["body"]]
     job = ok(
-        devforge(
-            home, "ticket", "submit", "--tenant", "acme", "--repo", "shop", "--title", "Add /health"
-        )
+        devforge(home, "ticket", "submit", "--tenant", "acme", "--repo", "demo-shop", *ticket)
     ).strip()
-    # The embedded replay model answers for the lead; the plan holds a migration: it waits.
+    # The lead's plan holds a migration: it waits.
     _wait_status(home, job, "awaiting_plan_approval", timeout=120)
     # Every service process serves /metrics on a port of its own, announced under run/metrics/;
     # the lead's shows the model calls it made for the plan.

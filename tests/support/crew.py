@@ -49,8 +49,10 @@ def demo_repo(where: Path) -> Path:
 
 
 @contextmanager
-def replay_server(root: Path = DEMO / "transcripts") -> Iterator[str]:
-    srv = BackgroundServer(root).start()
+def replay_server(root: Path = DEMO / "transcripts", *, priced: bool = False) -> Iterator[str]:
+    """The replay server as the provider's endpoint; ``priced``: its answers are priced as a
+    hosted provider's would be (no test-double fingerprint)."""
+    srv = BackgroundServer(root, priced=priced).start()
     old = os.environ.get("DEVFORGE_MODEL_BASE_URL")
     os.environ["DEVFORGE_MODEL_BASE_URL"] = srv.url  # the provider's endpoint setting
     try:

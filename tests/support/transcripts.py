@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shutil
+import string
 import sys
 import tempfile
 from pathlib import Path
@@ -48,11 +50,21 @@ def scenarios() -> dict[str, Path]:
     return found
 
 
-def _repo(where: Path) -> Path:
+def _repo(where: Path, append: dict[str, str]) -> Path:
+    """The demo repository, with the scenario's lines appended to its files (``{aws_key}``:
+    a fresh credential-shaped string, which tools show redacted)."""
     shutil.copytree(ROOT / "demo" / "repo", where)
     git(where, "init", "--quiet", "-b", "main")
     git(where, "add", "-A")
     git(where, "commit", "--quiet", "-m", "shop 1.4.0")
+    if append:
+        key = "AKIA" + "".join(
+            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+        )
+        for name, text in append.items():
+            path = where / name
+            path.write_text(path.read_text() + text.replace("{aws_key}", key))
+        git(where, "commit", "--quiet", "-am", "scenario")
     return where
 
 
@@ -113,7 +125,8 @@ def record(name: str, folder: Path) -> None:
             settings = Settings(home=home)
             stack.detach(settings, {}, timeout=settings.ready_timeout + 60)
             try:
-                end = asyncio.run(_run(settings, scenario, _repo(Path(tmp) / "shop")))
+                repo = _repo(Path(tmp) / "shop", scenario.get("append", {}))
+                end = asyncio.run(_run(settings, scenario, repo))
             finally:
                 stack.down(settings)
         print(f"{name}: the job ended with {end}")

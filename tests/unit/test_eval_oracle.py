@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from shared import editing
 from shared.crew.prompts import ticket_text
 from shared.crew.steps import OUTPUT_LIMIT
 from shared.evaluation import oracle, patches
@@ -52,6 +53,7 @@ class Bench:
     files: dict[str, str]
     view_limit: int = OUTPUT_LIMIT
     calls: list[tuple[str, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    outputs: list[str] = dataclasses.field(default_factory=list)
 
     def run(self, name: str, args: dict[str, Any]) -> str:
         self.calls.append((name, args))
@@ -68,11 +70,22 @@ class Bench:
         elif name == "write_file":
             self.files[path] = args["content"]
             out = f"wrote {len(args['content'].encode())} bytes to {path}"
+        elif name == "view_file":
+            out = editing.view(self.files[path], args.get("start_line"), args.get("end_line"))
+        elif name == "str_replace":
+            try:
+                new, line = editing.replace(self.files[path], args["old_text"], args["new_text"])
+            except editing.EditError as exc:
+                out = f"refused: {exc}"
+            else:
+                self.files[path] = new
+                out = f"edited {path}; lines around the change:\n{editing.excerpt(new, line, 3)}"
         elif name == "delete_file":
             out = f"deleted {path}" if self.files.pop(path, None) is not None else "no such file"
         else:
             out = "[exit code 0]"
-        return fence_untrusted(out[: self.view_limit], f"tool {name}")
+        self.outputs.append(out[: self.view_limit])
+        return fence_untrusted(self.outputs[-1], f"tool {name}")
 
 
 def _play(
@@ -82,6 +95,7 @@ def _play(
     max_tokens: int = 8192,
     agent: str = "backend-t1-r1",
     hook: Callable[[], None] = lambda: None,
+    tools: list[str] = TOOLS,
 ) -> str:
     """Run the engineer to its final answer; every produced turn checked against max_tokens."""
     ticket = {"title": task.title, "body": task.body}
@@ -91,7 +105,7 @@ def _play(
     ]
     for _ in range(40):
         hook()
-        msg = oracle.next_message(task, agent, messages, TOOLS, max_tokens)
+        msg = oracle.next_message(task, agent, messages, tools, max_tokens)
         assert oracle.turn_tokens(msg) <= max_tokens
         messages.append(msg)
         if not msg.get("tool_calls"):
@@ -100,6 +114,9 @@ def _play(
         out = bench.run(call["function"]["name"], json.loads(call["function"]["arguments"]))
         messages.append({"role": "tool", "tool_call_id": call["id"], "content": out})
     raise AssertionError("the oracle did not finish")
+
+
+EDITOR = [*TOOLS, "view_file", "str_replace", "insert_lines", "undo_edit"]
 
 
 def _task(diff: str) -> oracle.OracleTask:
@@ -226,3 +243,37 @@ def test_the_book_finds_a_conversation_by_its_ticket(tmp_path: Path) -> None:
         book.match([{"role": "user", "content": ticket_text({"title": "x", "body": "y"})}]) is None
     )
     assert patches.parse(found.patch) == []
+
+
+def test_with_the_editor_it_edits_far_into_a_big_file_hunk_by_hunk(tmp_path: Path) -> None:
+    after = (
+        BIG.replace("x + 3\n", "x - 3\n")
+        .replace("x + 1990\n", "x - 1990\n    # checked\n")
+        .replace("def f1999(x):", "def f1999(x, y=0):")
+    )
+    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    assert len(patches.parse(diff)[0].hunks) == 3
+    bench = Bench({"a.py": BIG})
+    summary = _play(_task(diff), bench, tools=EDITOR)
+    assert bench.files["a.py"] == after, summary
+    assert oracle.notes_in(summary) == []
+    names = [n for n, _ in bench.calls]
+    assert "write_file" not in names and names.count("str_replace") == 3
+    for i, (name, args) in enumerate(bench.calls):  # each old text was shown by a view before
+        if name == "str_replace":
+            shown = "\n".join(
+                out
+                for (n, _), out in zip(bench.calls[:i], bench.outputs, strict=False)
+                if n == "view_file"
+            )
+            for line in args["old_text"].splitlines():
+                assert f"\t{line}" in shown
+
+
+def test_with_the_editor_a_fix_round_finds_the_hunks_in_place(tmp_path: Path) -> None:
+    after = BIG.replace("x + 3\n", "x - 3\n").replace("x + 1990\n", "x - 1990\n")
+    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    bench = Bench({"a.py": after})
+    summary = _play(_task(diff), bench, tools=EDITOR, agent="backend-fix-2-r2")
+    assert "str_replace" not in [n for n, _ in bench.calls]
+    assert summary.count("already in place") == 2

@@ -49,7 +49,7 @@ class Book:
 def server(tmp_path: Path) -> Iterator[BackgroundServer]:
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "run.json").write_text(json.dumps({"agent": "run", "turns": TURNS}))
-    with BackgroundServer(tmp_path) as srv:
+    with BackgroundServer(tmp_path, priced=True) as srv:  # answers as a hosted provider would
         yield srv
 
 

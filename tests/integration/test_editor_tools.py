@@ -1,0 +1,125 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_mcp_servers)
+"""The engineers' editor over the MCP protocol (real server, signed decisions, real files):
+numbered views with windows, exact-match replacement refused with the candidates' lines, insert,
+undo, and an edit that breaks Python's syntax refused with the file left as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mcp import Client
+from shared.executor import GuardedServer
+from tests.integration.test_mcp_servers import (  # noqa: F401 (fixtures)
+    Decide,
+    call,
+    decide,
+    executor,
+    fs,
+    job,
+    signer,
+    worktree,
+)
+from tests.support.mcp_servers import text
+
+BIG = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(1000))  # ~40,000 chars
+
+
+async def _run(client: Client, decide: Decide, tool: str, **args: object) -> tuple[bool, str]:
+    result = await call(client, tool, dict(args), decide(tool, dict(args)))
+    return not result.is_error, text(result)
+
+
+async def test_views_are_numbered_and_windowed(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "big.py").write_text(BIG)
+    async with Client(fs) as client:
+        ok, whole = await _run(client, decide, "view_file", path="calc.py")
+        ok2, first = await _run(client, decide, "view_file", path="big.py")
+        ok3, window = await _run(
+            client, decide, "view_file", path="big.py", start_line=3001, end_line=3004
+        )
+        ok4, tree = await _run(client, decide, "view_file", path=".")
+    assert ok and ok2 and ok3 and ok4
+    assert whole == "     1\tdef add(a: int, b: int) -> int:\n     2\t    return a + b"
+    assert first.startswith("     1\tdef f0(x):") and "[lines 1-200 of 4000;" in first
+    assert window.splitlines()[:4] == [
+        "  3001\tdef f750(x):",
+        "  3002\t    return x + 750",
+        "  3003\t",
+        "  3004\t",
+    ]
+    assert "calc.py" in tree and "tests/" in tree and "  test_calc.py" in tree
+
+
+async def test_replace_needs_exactly_one_match_and_changes_only_its_lines(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "big.py").write_text(BIG)
+    async with Client(fs) as client:
+        ok0, none = await _run(
+            client, decide, "str_replace", path="big.py", old_text="return y", new_text="z"
+        )
+        ok1, many = await _run(
+            client, decide, "str_replace", path="big.py", old_text="    return x + 5", new_text="z"
+        )
+        ok2, done = await _run(
+            client,
+            decide,
+            "str_replace",
+            path="big.py",
+            old_text="def f500(x):\n    return x + 500\n",
+            new_text="def f500(x):\n    return x - 500\n",
+        )
+    assert not ok0 and "was not found" in none
+    assert not ok1 and "matches 111 times" in many and "lines 22, " in many
+    assert ok2 and "  2002\t    return x - 500" in done
+    after = (worktree / "big.py").read_text()
+    changed = [
+        i
+        for i, (a, b) in enumerate(zip(BIG.splitlines(), after.splitlines(), strict=True))
+        if a != b
+    ]
+    assert changed == [2001] and len(after) == len(BIG)  # one line, in the middle of 40,000
+
+
+async def test_insert_and_undo(fs: GuardedServer, decide: Decide, worktree: Path) -> None:
+    original = (worktree / "calc.py").read_text()
+    async with Client(fs) as client:
+        ok1, shown = await _run(
+            client, decide, "insert_lines", path="calc.py", line=2, text="\n\nMAX = 10"
+        )
+        inserted = (worktree / "calc.py").read_text()
+        ok2, _ = await _run(client, decide, "undo_edit", path="calc.py")
+        ok3, nothing = await _run(client, decide, "undo_edit", path="calc.py")
+    assert ok1 and "     5\tMAX = 10" in shown
+    assert inserted == original + "\n\nMAX = 10\n"
+    assert ok2 and (worktree / "calc.py").read_text() == original
+    assert not ok3 and "no edit of calc.py to undo" in nothing
+
+
+async def test_an_edit_that_breaks_the_syntax_is_refused_and_the_file_kept(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    original = (worktree / "calc.py").read_text()
+    async with Client(fs) as client:
+        ok, said = await _run(
+            client, decide, "str_replace", path="calc.py", old_text="a + b", new_text="a +"
+        )
+    assert not ok and "syntax error (line 2:" in said and "the file is unchanged" in said
+    assert (worktree / "calc.py").read_text() == original
+
+
+async def test_an_old_text_carrying_a_redaction_marker_is_refused(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    async with Client(fs) as client:
+        ok, said = await _run(
+            client,
+            decide,
+            "str_replace",
+            path="calc.py",
+            old_text="KEY = '[REDACTED:aws_access_key]'",
+            new_text="KEY = ''",
+        )
+    assert not ok and "redaction marker" in said
