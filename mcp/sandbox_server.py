@@ -163,11 +163,19 @@ def build_server(
         )
 
     @server.tool(structured_output=False)
-    async def run_tests(decision: Decision) -> str:
-        """Run the repository's tests (pytest, or npm test when package.json has a test script)."""
+    async def run_tests(
+        decision: Decision, tests: list[str] | None = None, keyword: str | None = None
+    ) -> str:
+        """Run the repository's tests (pytest, or npm test when package.json has a test script).
+        For pytest, ``tests`` picks test ids or paths (``tests/test_x.py::test_y``) and
+        ``keyword`` a ``-k`` expression; by default every test runs."""
         cmd = detect_test_command(root)
         if cmd is None:
             raise ToolError("no test command found (no Python tests, no npm test script)")
+        if tests or keyword:
+            if cmd[:3] != ["python", "-m", "pytest"]:
+                raise ToolError("refused: tests and keyword select pytest tests only")
+            cmd += _selection(tests or [], keyword)
         return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
 
     @server.tool(structured_output=False)
@@ -240,6 +248,19 @@ def build_server(
         return diff or "(no changes)"
 
     return server
+
+
+def _selection(tests: list[str], keyword: str | None) -> list[str]:
+    """pytest arguments selecting ``tests`` and ``keyword``; nothing that reads as an option."""
+    picked = [t for t in tests if t.strip()]
+    if len(picked) > 200 or any(t.startswith("-") or "\x00" in t for t in picked):
+        raise ToolError("refused: tests are up to 200 test ids or paths, none starting with '-'")
+    args = ["--", *picked] if picked else []
+    if keyword is not None:
+        if not keyword.strip() or len(keyword) > 500 or "\x00" in keyword:
+            raise ToolError("refused: keyword must be a -k expression of 1-500 characters")
+        args = ["-k", keyword, *args]
+    return args
 
 
 def _semgrep_command() -> tuple[list[str], list[Path]]:

@@ -7,6 +7,7 @@ only after the guard approved the call like any other."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -78,6 +79,30 @@ PASSED_ENV = (
     "DEVFORGE_SEMGREP",
     "DEVFORGE_SEMGREP_RULES",
 )
+
+
+def model_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's input schema as the model sees it: without the guard's ``decision`` argument
+    and without the definitions only that argument used (sent with every request else)."""
+    out = dict(schema)
+    props = dict(out.get("properties", {}))
+    props.pop("decision", None)
+    out["properties"] = props
+    out["required"] = [r for r in out.get("required", []) if r != "decision"]
+    defs = dict(out.pop("$defs", {}))
+    kept: dict[str, Any] = {}
+    seen = json.dumps(out)
+    grew = True
+    while grew:  # the definitions the rest refers to, and those they refer to
+        grew = False
+        for name, definition in defs.items():
+            if name not in kept and f'"#/$defs/{name}"' in seen:
+                kept[name] = definition
+                seen += json.dumps(definition)
+                grew = True
+    if kept:
+        out["$defs"] = kept
+    return out
 
 
 @dataclass(frozen=True)
@@ -171,11 +196,7 @@ async def open_toolbox(
                         clients[t.name] = client
                     continue
                 if t.name in wanted:
-                    schema = dict(t.input_schema)
-                    props = dict(schema.get("properties", {}))
-                    props.pop("decision", None)
-                    schema["properties"] = props
-                    schema["required"] = [r for r in schema.get("required", []) if r != "decision"]
+                    schema = model_schema(dict(t.input_schema))
                     specs[t.name] = ToolSpec(t.name, t.description or t.name, schema)
                     clients[t.name] = client
         if search is not None and role in SEARCH_ROLES:

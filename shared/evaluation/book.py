@@ -39,11 +39,6 @@ class AmbiguousTask(ValueError):
     """Two registered tasks carry the same ticket."""
 
 
-def _fenced(text: str) -> str:
-    """The text as it stands inside a fence (where ``<<<`` is escaped)."""
-    return text.replace("<<<", "<<\\<")
-
-
 def _first_user_text(messages: list[Any]) -> str:
     for m in messages:
         if isinstance(m, dict) and m.get("role") == "user":
@@ -89,7 +84,7 @@ class OracleBook:
             found = [
                 t
                 for t in self._tasks.values()
-                if _fenced(t.title) in text and _fenced(t.body.strip()) in text
+                if t.title in text and t.body.strip() in text
             ]
         if len(found) > 1:
             ids = ", ".join(sorted(t.instance_id for t in found))

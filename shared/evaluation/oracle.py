@@ -269,6 +269,7 @@ class _Engineer:
         for number, h in enumerate(change.hunks, 1):
             start = h.old_start + delta
             end = start + len(h.old) - 1
+            reach = start + max(len(h.old), len(h.new)) - 1  # the view must show either text
             if self._replaced(path, h):
                 delta += len(h.new) - len(h.old)
                 continue
@@ -277,10 +278,11 @@ class _Engineer:
             refusals = self._ambiguous(path, h)
             pad = 3 * refusals
             lo, hi = max(1, start - pad), end + pad
-            shown = self._viewed(path, lo, hi)
+            shown = self._viewed(path, lo, max(hi, reach))
             if shown is None:
                 return self._call(
-                    "view_file", {"path": path, "start_line": max(1, lo - 2), "end_line": hi + 2}
+                    "view_file",
+                    {"path": path, "start_line": max(1, lo - 2), "end_line": max(hi, reach) + 2},
                 )
             want = [ln.rstrip("\n") for ln in h.old]
             got = [shown.get(n) for n in range(start, end + 1)]

@@ -1,9 +1,10 @@
 """Untrusted-content fencing and prompt-injection markers.
 
 ``fence_untrusted(text, source)`` wraps repo files, search hits, tool output or ticket text in
-markers carrying an id derived from a SHA-256 of the source and content. The content cannot
-contain its own digest, and every ``<<<`` inside it is escaped to ``<<\\<``, so no line of the
-content can open or close a fence. When ``find_injections`` recognises known injection phrasing
+markers carrying an id derived from a SHA-256 of the source and content. The content stays
+byte-exact (a heredoc's ``<<<`` or a merge marker arrives as written): it cannot close its fence,
+because the closing line names the digest of the content itself, which the content cannot
+contain. When ``find_injections`` recognises known injection phrasing
 the header lists the pattern ids and a note tells the model the text is data, not instructions.
 Patterns are matched after NFKC normalisation with zero-width characters removed, so
 "ig\u200bnore previous instructions" is still caught.
@@ -87,7 +88,7 @@ def fence_untrusted(text: str, source: str) -> str:
     digest = hashlib.sha256(
         source.encode("utf-8", "surrogatepass") + b"\0" + text.encode("utf-8", "surrogatepass")
     ).hexdigest()[:20]
-    body = text.replace("<<<", "<<\\<")
+    body = text
     found = find_injections(text)
     header = f'<<<{_MARK} id={digest} source="{_safe_source(source)}"'
     lines = []

@@ -16,6 +16,7 @@ from tests.integration.test_mcp_servers import (  # noqa: F401 (fixtures)
     executor,
     fs,
     job,
+    sandbox,
     signer,
     worktree,
 )
@@ -123,3 +124,18 @@ async def test_an_old_text_carrying_a_redaction_marker_is_refused(
             new_text="KEY = ''",
         )
     assert not ok and "redaction marker" in said
+
+
+async def test_tests_run_by_id_or_keyword_and_nothing_reads_as_an_option(
+    sandbox: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "tests" / "test_more.py").write_text("def test_broken():\n    assert False\n")
+    async with Client(sandbox) as client:
+        ok1, one = await _run(client, decide, "run_tests", tests=["tests/test_calc.py::test_add"])
+        ok2, by_k = await _run(client, decide, "run_tests", keyword="broken")
+        ok3, every = await _run(client, decide, "run_tests")
+        ok4, refused = await _run(client, decide, "run_tests", tests=["--co"])
+    assert ok1 and "[exit code 0" in one and "1 passed" in one
+    assert ok2 and "[exit code 1" in by_k and "1 failed, 1 deselected" in by_k
+    assert ok3 and "1 failed, 1 passed" in every
+    assert not ok4 and "none starting with '-'" in refused

@@ -140,7 +140,9 @@ def injection() -> Table:
             got = find_injections(t)
             fenced = fence_untrusted(t, "ticket:redteam")
             lines = fenced.splitlines()
-            closed_once = sum(ln.startswith("<<<") for ln in lines) == 2
+            closed_once = (
+                lines[-1].startswith("<<<END UNTRUSTED id=") and lines.count(lines[-1]) == 1
+            )
             flagged = all(i in lines[0] for i in want)
             ok = (set(want) <= set(got) if want else not got) and closed_once and flagged
             return ok, f"found {got}"
@@ -150,8 +152,9 @@ def injection() -> Table:
 
     def forge() -> tuple[bool, str]:
         lines = fence_untrusted(forged, "repo:README.md").splitlines()
-        starts = [ln for ln in lines if ln.startswith("<<<")]
-        return len(starts) == 2 and starts[1] == lines[-1], f"{len(starts)} marker lines"
+        real = lines[-1]
+        ok = real != "<<<END UNTRUSTED id=0000>>>" and lines.count(real) == 1
+        return ok, f"closing line {real!r}"
 
     out.append(Case("injection", "forged closing marker", "cannot close the fence", forge))
     return Table("injection", out)

@@ -277,3 +277,11 @@ def test_with_the_editor_a_fix_round_finds_the_hunks_in_place(tmp_path: Path) ->
     summary = _play(_task(diff), bench, tools=EDITOR, agent="backend-fix-2-r2")
     assert "str_replace" not in [n for n, _ in bench.calls]
     assert summary.count("already in place") == 2
+
+
+def test_a_fix_round_finds_a_hunk_that_grew_the_file(tmp_path: Path) -> None:
+    grown = BIG.replace("    return x + 7\n", "    if x < 0:\n        raise ValueError(x)\n" * 4)
+    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": grown})
+    bench = Bench({"a.py": grown})
+    summary = _play(_task(diff), bench, tools=EDITOR, agent="backend-fix-2-r2")
+    assert oracle.notes_in(summary) == [] and "already in place" in summary

@@ -1,0 +1,90 @@
+"""Tokens each request of a role carries before any conversation: its instructions plus its
+tools' schemas, counted with ``shared.models.tokens`` (cl100k_base, offline copy), as the
+schemas were sent before (the MCP schema less its ``decision`` property, its definitions kept)
+and as they are sent now (``toolbox.model_schema``: definitions only the guard's decision used
+are dropped). Both measured in the same run from the MCP servers' own ``tools/list``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from typing import Any
+
+from mcp import Client, StdioServerParameters
+from shared.crew import prompts
+from shared.crew.toolbox import (
+    FS_TOOLS,
+    MCP_DIR,
+    ROLE_TOOLS,
+    SANDBOX_TOOLS,
+    SEARCH_DESCRIPTION,
+    SEARCH_ROLES,
+    SEARCH_SPEC_SCHEMA,
+    model_schema,
+)
+from shared.models import tokens
+
+INSTRUCTIONS = {
+    "lead": prompts.LEAD,
+    **{r: prompts.engineer(r) for r in ("backend", "frontend", "migration")},
+}
+
+
+def _before(schema: dict[str, Any]) -> dict[str, Any]:
+    out = dict(schema)
+    props = dict(out.get("properties", {}))
+    props.pop("decision", None)
+    out["properties"] = props
+    out["required"] = [r for r in out.get("required", []) if r != "decision"]
+    return out
+
+
+async def _listed() -> dict[str, tuple[str, dict[str, Any]]]:
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as wt:
+        env = {"PATH": os.environ.get("PATH", ""), "DEVFORGE_WORKTREE": wt}
+        for script in ("fs_server.py", "sandbox_server.py"):
+            params = StdioServerParameters(
+                command=sys.executable,
+                args=[str(MCP_DIR / script)],
+                env=env,
+                cwd=str(MCP_DIR.parent),
+            )
+            async with Client(params) as client:
+                for t in (await client.list_tools()).tools:
+                    found[t.name] = (t.description or t.name, dict(t.input_schema))
+    return found
+
+
+def _tokens(role: str, listed: dict[str, tuple[str, dict[str, Any]]], shape: Any) -> int:
+    tools = []
+    for name in ROLE_TOOLS[role]:
+        if name in listed:
+            description, schema = listed[name]
+            tools.append({"name": name, "description": description, "parameters": shape(schema)})
+    if role in SEARCH_ROLES:
+        tools.append(
+            {
+                "name": "search_code",
+                "description": SEARCH_DESCRIPTION,
+                "parameters": SEARCH_SPEC_SCHEMA,
+            }
+        )
+    return tokens.count(INSTRUCTIONS[role]) + tokens.count(json.dumps(tools))
+
+
+def run() -> dict[str, Any]:
+    listed = asyncio.run(_listed())
+    assert set(listed) == {*FS_TOOLS, *SANDBOX_TOOLS}
+    roles = {}
+    for role in INSTRUCTIONS:
+        before, after = _tokens(role, listed, _before), _tokens(role, listed, model_schema)
+        roles[role] = {"before": before, "after": after, "ratio": round(after / before, 3)}
+    return {
+        "notes": __doc__.split("\n\n")[0].replace("\n", " ") if __doc__ else "",
+        "tokenizer": tokens.TOKENIZER,
+        "roles": roles,
+    }
