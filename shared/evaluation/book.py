@@ -81,11 +81,7 @@ class OracleBook:
         if not text:
             return None
         with self._lock:
-            found = [
-                t
-                for t in self._tasks.values()
-                if t.title in text and t.body.strip() in text
-            ]
+            found = [t for t in self._tasks.values() if t.title in text and t.body.strip() in text]
         if len(found) > 1:
             ids = ", ".join(sorted(t.instance_id for t in found))
             raise AmbiguousTask(f"the conversation's ticket matches several oracle tasks: {ids}")
