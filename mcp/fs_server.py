@@ -111,9 +111,8 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
     root = wt.resolve()
     server = GuardedServer("devforge-fs", executor, instructions=INSTRUCTIONS)
 
-    @server.tool(structured_output=False)
-    def read_file(path: str, decision: Decision) -> str:
-        """Read a text file of the worktree (at most 64 KiB are returned)."""
+    def read_regular(path: str, limit: int) -> tuple[bytes, bool, int]:
+        """(up to ``limit`` bytes of a regular file of the worktree, cut?, its size)."""
         try:
             fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
         except (OSError, PathRefused) as exc:
@@ -121,10 +120,15 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
         try:
             if not is_regular(fd):
                 raise ToolError(f"not a regular file: {path}")
-            data, cut = _read_bounded(fd, MAX_OUTPUT)
-            size = os.fstat(fd).st_size
+            data, cut = _read_bounded(fd, limit)
+            return data, cut, os.fstat(fd).st_size
         finally:
             os.close(fd)
+
+    @server.tool(structured_output=False)
+    def read_file(path: str, decision: Decision) -> str:
+        """Read a text file of the worktree (at most 64 KiB are returned)."""
+        data, cut, size = read_regular(path, MAX_OUTPUT)
         if b"\x00" in data[:8192]:
             return f"[binary file, {size} bytes, not shown]"
         text = data.decode("utf-8", "replace")
@@ -168,16 +172,7 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
 
     def load(path: str) -> str:
         """The whole text of a file of the worktree (for an edit: no size cut)."""
-        try:
-            fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
-        except (OSError, PathRefused) as exc:
-            raise _fail(exc, path) from None
-        try:
-            if not is_regular(fd):
-                raise ToolError(f"not a regular file: {path}")
-            data, cut = _read_bounded(fd, MAX_WRITE)
-        finally:
-            os.close(fd)
+        data, cut, _ = read_regular(path, MAX_WRITE)
         if cut:
             raise ToolError(f"refused: {path} is larger than {MAX_WRITE} bytes")
         if b"\x00" in data[:8192]:

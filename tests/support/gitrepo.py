@@ -87,3 +87,22 @@ export function formatPrice(cents: number): string {
     "package-lock.json": '{"lockfileVersion": 3}\n',
     "config/prod.env.py": 'STRIPE_KEY = "sk_live_' + "4eC39HqLyjWDarjtT1zdp7dc" + '"\n',
 }
+
+
+def diff_of(where: Path, before: dict[str, str], after: dict[str, str]) -> str:
+    """The real ``git diff`` that turns the files ``before`` into ``after`` (a new repository at
+    ``where``; a file missing from ``after`` is deleted)."""
+    repo = GitRepo(where)
+    repo.write(before)
+    repo.commit("base")
+    repo.delete(*(name for name in before if name not in after))
+    repo.write(after)
+    repo.git("add", "-A")
+    res = subprocess.run(  # not ``repo.git``: a diff's trailing blank context lines matter
+        ["git", "-C", str(where), "diff", "--cached"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=True,
+    )
+    return res.stdout

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import posixpath
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,28 +21,10 @@ from shared.evaluation import oracle, patches
 from shared.evaluation.book import OracleBook, OracleEntry, Registration
 from shared.models import tokens
 from shared.policy.injection import fence_untrusted
+from tests.support.gitrepo import diff_of
 
 TOOLS = ["read_file", "write_file", "list_dir", "delete_file", "search_files", "run_command"]
 BIG = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(2000))  # ~60K chars
-
-
-def _diff(tmp: Path, before: dict[str, str], after: dict[str, str]) -> str:
-    def g(*args: str) -> str:
-        cmd = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(tmp), *args]
-        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-
-    g("init", "-q")
-    for name, text in before.items():
-        (tmp / name).write_text(text)
-    g("add", "-A")
-    g("commit", "-qm", "base")
-    for name in before:
-        if name not in after:
-            (tmp / name).unlink()
-    for name, text in after.items():
-        (tmp / name).write_text(text)
-    g("add", "-A")
-    return g("diff", "--cached")
 
 
 @dataclasses.dataclass
@@ -124,7 +105,7 @@ def _task(diff: str) -> oracle.OracleTask:
 
 
 def test_the_lead_plans_one_task_naming_the_patch_files(tmp_path: Path) -> None:
-    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": BIG.replace("x + 3\n", "x - 3\n")})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": BIG.replace("x + 3\n", "x - 3\n")})
     msg = oracle.next_message(_task(diff), "lead-a1", [], TOOLS, 8192)
     plan = json.loads(msg["content"])
     assert [(t["kind"], t["files"]) for t in plan["tasks"]] == [("backend", ["a.py"])]
@@ -133,7 +114,7 @@ def test_the_lead_plans_one_task_naming_the_patch_files(tmp_path: Path) -> None:
 def test_changes_go_in_through_the_tools_each_file_viewed_before_its_edit(tmp_path: Path) -> None:
     before = {"a.py": "x = 1\ny = 2\n", "gone.py": "z = 3\n"}
     after = {"a.py": "x = 1\ny = 20\n", "new.py": "w = 4\n"}
-    diff = _diff(tmp_path, before, after)
+    diff = diff_of(tmp_path, before, after)
     bench = Bench(dict(before))
     summary = _play(_task(diff), bench)
     assert bench.files == after
@@ -150,7 +131,7 @@ def test_changes_go_in_through_the_tools_each_file_viewed_before_its_edit(tmp_pa
 
 def test_a_view_cut_short_is_noticed_and_the_file_is_left_alone(tmp_path: Path) -> None:
     after = BIG.replace("x + 1990\n", "x - 1990\n")  # far beyond the first 16,000 characters
-    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": after})
     bench = Bench({"a.py": BIG})
     summary = _play(_task(diff), bench)
     assert bench.files["a.py"] == BIG
@@ -160,7 +141,7 @@ def test_a_view_cut_short_is_noticed_and_the_file_is_left_alone(tmp_path: Path) 
 
 def test_no_turn_exceeds_max_tokens_a_write_too_big_is_not_made(tmp_path: Path) -> None:
     after = BIG.replace("x + 1990\n", "x - 1990\n")
-    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": after})
     bench = Bench({"a.py": BIG}, view_limit=10**9)  # a viewer that shows everything
     summary = _play(_task(diff), bench, max_tokens=8192)
     assert bench.files["a.py"] == BIG
@@ -174,7 +155,7 @@ def test_no_turn_exceeds_max_tokens_a_write_too_big_is_not_made(tmp_path: Path) 
 
 
 def test_a_fix_round_on_work_already_done_changes_nothing(tmp_path: Path) -> None:
-    diff = _diff(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
+    diff = diff_of(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
     bench = Bench({"a.py": "x = 2\n"})
     summary = _play(_task(diff), bench, agent="backend-fix-2-r2")
     assert [n for n, _ in bench.calls if n == "write_file"] == []
@@ -183,7 +164,7 @@ def test_a_fix_round_on_work_already_done_changes_nothing(tmp_path: Path) -> Non
 
 def test_it_reads_no_file_itself(tmp_path: Path) -> None:
     """Every turn is decided from the conversation: no file is opened while it decides."""
-    diff = _diff(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
+    diff = diff_of(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
     tokens.count("warm up")  # the tokenizer's data is loaded once, before the watch starts
     watching = {"on": False}
     opened: list[str] = []
@@ -251,7 +232,7 @@ def test_with_the_editor_it_edits_far_into_a_big_file_hunk_by_hunk(tmp_path: Pat
         .replace("x + 1990\n", "x - 1990\n    # checked\n")
         .replace("def f1999(x):", "def f1999(x, y=0):")
     )
-    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": after})
     assert len(patches.parse(diff)[0].hunks) == 3
     bench = Bench({"a.py": BIG})
     summary = _play(_task(diff), bench, tools=EDITOR)
@@ -272,7 +253,7 @@ def test_with_the_editor_it_edits_far_into_a_big_file_hunk_by_hunk(tmp_path: Pat
 
 def test_with_the_editor_a_fix_round_finds_the_hunks_in_place(tmp_path: Path) -> None:
     after = BIG.replace("x + 3\n", "x - 3\n").replace("x + 1990\n", "x - 1990\n")
-    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": after})
     bench = Bench({"a.py": after})
     summary = _play(_task(diff), bench, tools=EDITOR, agent="backend-fix-2-r2")
     assert "str_replace" not in [n for n, _ in bench.calls]
@@ -281,7 +262,7 @@ def test_with_the_editor_a_fix_round_finds_the_hunks_in_place(tmp_path: Path) ->
 
 def test_a_fix_round_finds_a_hunk_that_grew_the_file(tmp_path: Path) -> None:
     grown = BIG.replace("    return x + 7\n", "    if x < 0:\n        raise ValueError(x)\n" * 4)
-    diff = _diff(tmp_path, {"a.py": BIG}, {"a.py": grown})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": grown})
     bench = Bench({"a.py": grown})
     summary = _play(_task(diff), bench, tools=EDITOR, agent="backend-fix-2-r2")
     assert oracle.notes_in(summary) == [] and "already in place" in summary

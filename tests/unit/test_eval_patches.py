@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from shared.evaluation import patches
-
-
-def _git_diff(tmp: Path, before: dict[str, str], after: dict[str, str]) -> str:
-    """A real ``git diff`` between two trees."""
-
-    def g(*args: str) -> str:
-        out = subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(tmp), *args],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout
-
-    g("init", "-q")
-    for name, text in before.items():
-        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / name).write_text(text)
-    g("add", "-A")
-    g("commit", "-qm", "base")
-    for name in before:
-        if name not in after:
-            (tmp / name).unlink()
-    for name, text in after.items():
-        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / name).write_text(text)
-    g("add", "-A")
-    return g("diff", "--cached")
-
+from tests.support.gitrepo import diff_of
 
 BIG = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(400))
 
@@ -47,7 +18,7 @@ def test_every_kind_of_change_round_trips(tmp_path: Path) -> None:
         "return x + 390\n", "return x * 390\n"
     )
     after = {"a.py": new_big, "new/b.py": "y = 2\n", "tail.txt": "one\nTWO"}
-    diff = _git_diff(tmp_path, before, after)
+    diff = diff_of(tmp_path, before, after)
     changes = {c.path: c for c in patches.parse(diff)}
     assert {p: c.kind for p, c in changes.items()} == {
         "a.py": "modify",
@@ -64,7 +35,7 @@ def test_every_kind_of_change_round_trips(tmp_path: Path) -> None:
 
 
 def test_a_hunk_that_does_not_fit_is_refused_by_number(tmp_path: Path) -> None:
-    diff = _git_diff(tmp_path, {"a.py": BIG}, {"a.py": BIG.replace("x + 390", "x * 390")})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": BIG.replace("x + 390", "x * 390")})
     (change,) = patches.parse(diff)
     with pytest.raises(patches.PatchError, match="hunk 1"):
         patches.apply(BIG[: len(BIG) // 2], change)  # a view that stops before the hunk
@@ -72,7 +43,7 @@ def test_a_hunk_that_does_not_fit_is_refused_by_number(tmp_path: Path) -> None:
 
 def test_leaving_a_hunk_out_keeps_the_rest_applicable(tmp_path: Path) -> None:
     after = BIG.replace("x + 3\n", "x - 3\n").replace("x + 390\n", "x * 390\n")
-    diff = _git_diff(tmp_path, {"a.py": BIG}, {"a.py": after})
+    diff = diff_of(tmp_path, {"a.py": BIG}, {"a.py": after})
     partial = patches.without_hunk(diff, 1)
     (change,) = patches.parse(partial)
     assert len(change.hunks) == 1
