@@ -24,6 +24,7 @@ from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from shared import lint
 from shared.editing import EditError, excerpt, insert, replace, syntax_error, view
 from shared.executor import (
     MAX_OUTPUT,
@@ -203,7 +204,11 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
             )
         remember(path, before)
         store(path, after.encode("utf-8", "surrogateescape"))
-        return f"edited {path}; lines around the change:\n{excerpt(after, line, new_lines)}"
+        said = f"edited {path}; lines around the change:\n{excerpt(after, line, new_lines)}"
+        new = lint.introduced(path, before, after)
+        if new:
+            said += f"\nlint (ruff {lint.RULES}) finds what the edit brought in:\n" + "\n".join(new)
+        return said
 
     @server.tool(structured_output=False)
     def view_file(

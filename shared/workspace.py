@@ -49,8 +49,10 @@ def git(
     check: bool = True,
     env: Mapping[str, str] | None = None,
     timeout: float = 300,
+    strip: bool = True,
 ) -> str:
-    """Run git; ``env`` adds variables for this call only (a credential's config, never a file)."""
+    """Run git; ``env`` adds variables for this call only (a credential's config, never a file).
+    ``strip=False`` keeps the output as git wrote it (a diff's trailing blank context lines)."""
     base = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": "/nonexistent",
@@ -65,7 +67,7 @@ def git(
     if check and res.returncode != 0:
         said = (res.stderr or res.stdout).strip()
         raise GitError(f"git {' '.join(args[:2])}: {said[-400:]}", res.stderr)
-    return res.stdout.strip()
+    return res.stdout.strip() if strip else res.stdout
 
 
 def branch_of(job_id: str) -> str:

@@ -27,7 +27,12 @@ async def on_task_ready(ctx: Context, msg: TaskReady) -> None:
             role=role,
             run_key=f"{role}-{task.id}-r{msg.round}",
             instructions=prompts.engineer(role),
-            input_text=prompts.task_text(work.ticket, task.model_dump()),
+            input_text=prompts.task_text(
+                work.ticket,
+                task.model_dump(),
+                work.plan().model_dump(),
+                [e.body for e in work.entries if e.event == "task.done"],
+            ),
             task_id=task.id,
             round=msg.round,
         )

@@ -38,8 +38,32 @@ def ticket_text(ticket: dict[str, Any]) -> str:
     return "The ticket:\n" + fence_untrusted(body, "ticket")
 
 
-def task_text(ticket: dict[str, Any], task: dict[str, Any]) -> str:
-    lines = [
+def task_text(
+    ticket: dict[str, Any],
+    task: dict[str, Any],
+    plan: dict[str, Any] | None = None,
+    done: list[dict[str, Any]] | None = None,
+) -> str:
+    """An engineer's first message: the ticket, the lead's analysis and the whole plan with its
+    own task marked, what earlier tasks (and this task's earlier rounds) reported, then its task."""
+    lines: list[str] = []
+    if plan:
+        if plan.get("summary"):
+            lines += ["The lead's analysis:", str(plan["summary"]), ""]
+        lines.append("The plan (yours marked with ->):")
+        for t in plan.get("tasks", []):
+            mark = "->" if t.get("id") == task["id"] else "  "
+            lines.append(f"{mark} {t.get('id')} [{t.get('kind')}] {t.get('title')}")
+        lines.append("")
+    if done:
+        lines.append("Done so far:")
+        for d in done:
+            lines.append(
+                f"- {d.get('task_id')} ({d.get('role')}, round {d.get('round', 1)}): "
+                f"{d.get('summary', '')}"
+            )
+        lines.append("")
+    lines += [
         f"Your task ({task['id']}): {task['title']}",
         task.get("description", ""),
         "Acceptance criteria:",

@@ -3,7 +3,8 @@ role may use. Agents reach the servers over the MCP protocol only, never by impo
 
 ``search_code`` is the one tool no MCP server runs: it is a request to the indexer over the bus
 (``devforge.rpc.indexer.search``) from the agent's own service, always for the job's tenant, made
-only after the guard approved the call like any other."""
+only once the guard's signed decision for exactly that call is verified here, as an MCP server
+verifies its own."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from mcp_types import TextContent
 
 import shared
 from mcp import Client, StdioServerParameters
+from shared.decisions import DecisionInvalid, Verifier
 from shared.prepare import PrepareConfig
 
 MCP_DIR = Path(shared.__file__).resolve().parents[1] / "mcp"
@@ -138,16 +140,48 @@ class Toolbox:
     """Open MCP clients for one job's worktree, with the tool list of one role."""
 
     def __init__(
-        self, clients: dict[str, Client], specs: dict[str, ToolSpec], search: Search | None = None
+        self,
+        clients: dict[str, Client],
+        specs: dict[str, ToolSpec],
+        search: Search | None = None,
+        verifier: Verifier | None = None,
+        job: tuple[str, str] = ("", ""),
     ) -> None:
         self._clients = clients
         self.specs = specs
         self._search = search
+        self._verifier = verifier
+        self._job = job  # (tenant, job id): the one job whose decisions this toolbox takes
+
+    def _verified(self, tool: str, arguments: dict[str, Any], decision: dict[str, str]) -> str:
+        """Why the guard's decision does not cover this call here ('' when it does): the tools
+        run in this process (``search_code``) check it as the MCP servers do."""
+        if self._verifier is None:
+            return "no guard public key to check the decision with"
+        if (decision.get("tenant"), decision.get("job_id")) != self._job:
+            return "the decision is for another job"
+        try:
+            self._verifier.verify(
+                tenant=decision["tenant"],
+                job_id=decision["job_id"],
+                step_id=decision["step_id"],
+                tool=tool,
+                arguments=arguments,
+                signature=decision["signature"],
+                signed_key_id=decision["key_id"],
+                signed_args_sha256=decision["args_sha256"],
+            )
+        except (DecisionInvalid, KeyError) as exc:
+            return f"the guard's decision does not cover this call ({exc})"
+        return ""
 
     async def execute(
         self, tool: str, arguments: dict[str, Any], decision: dict[str, str]
     ) -> tuple[bool, str]:
         if tool == "search_code" and self._search is not None:
+            refused = self._verified(tool, arguments, decision)
+            if refused:
+                return False, f"refused: {refused}"
             k = arguments.get("k", arguments.get("limit", 5))
             try:
                 return True, await self._search(str(arguments["query"]), int(k))
@@ -201,4 +235,10 @@ async def open_toolbox(
                     clients[t.name] = client
         if search is not None and role in SEARCH_ROLES:
             specs["search_code"] = ToolSpec("search_code", SEARCH_DESCRIPTION, SEARCH_SPEC_SCHEMA)
-        yield Toolbox(clients, specs, search if role in SEARCH_ROLES else None)
+        yield Toolbox(
+            clients,
+            specs,
+            search if role in SEARCH_ROLES else None,
+            Verifier([k for k in guard_public_key.split(",") if k.strip()]),
+            (tenant, job_id),
+        )

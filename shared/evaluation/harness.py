@@ -290,4 +290,4 @@ async def _judge(
         environment=lambda tree: environment_for(config, tenant, tree),
         timeout=max(60.0, run.task_timeout),
     )
-    return verdict, diff + ("\n" if diff and not diff.endswith("\n") else ""), str(head)
+    return verdict, diff, str(head)

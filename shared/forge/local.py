@@ -100,7 +100,8 @@ class LocalForge:
         path = self.repo_path(tenant, repo_id)
         branch = workspace.branch_of(job_id)
         args = ["diff", "--stat" if stat else "--patch", f"refs/heads/{base}...refs/heads/{branch}"]
-        return await asyncio.to_thread(git, path, *args)
+        # a patch as git wrote it: stripped, its last hunk's blank context lines would be lost
+        return await asyncio.to_thread(lambda: git(path, *args, strip=stat))
 
     async def merge(self, tenant: str, repo_id: str, job_id: str, base: str) -> str:
         """Merge the PR into the base branch; the new base commit."""

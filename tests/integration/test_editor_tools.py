@@ -139,3 +139,15 @@ async def test_tests_run_by_id_or_keyword_and_nothing_reads_as_an_option(
     assert ok2 and "[exit code 1" in by_k and "1 failed, 1 deselected" in by_k
     assert ok3 and "1 failed, 1 passed" in every
     assert not ok4 and "none starting with '-'" in refused
+
+
+async def test_an_edit_answers_with_the_lint_findings_it_brought_in(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    async with Client(fs) as client:
+        ok, said = await _run(
+            client, decide, "str_replace", path="calc.py", old_text="a + b", new_text="a + c"
+        )
+    assert ok and "edited calc.py" in said
+    assert "line 2: F821 Undefined name `c`" in said
+    assert (worktree / "calc.py").read_text().endswith("return a + c\n")

@@ -154,7 +154,9 @@ def test_the_oracle_resolves_the_gold_patch_and_nothing_less(workspace: Path) ->
     assert gold["resolved"] is True, gold
     assert gold["matches_gold"] is True and gold["cost_usd"] == 0.0
     assert gold["cost_sources"] == ["oracle"]
-    assert gold["tool_calls"]["write_file"] == 1 and "run_command" not in gold["tool_calls"]
+    # Two hunks, each viewed then replaced in place; never a whole-file write, never a shell.
+    assert gold["tool_calls"]["str_replace"] == 2, gold["tool_calls"]
+    assert "write_file" not in gold["tool_calls"] and "run_command" not in gold["tool_calls"]
     assert "later.txt" not in gold["model_patch"]
     # Negative controls: no patch, and the gold patch less one hunk, resolve nothing.
     nothing = rows["acme__calc-nopatch"]
@@ -178,6 +180,17 @@ def test_the_oracle_resolves_the_gold_patch_and_nothing_less(workspace: Path) ->
     by_id = {p["instance_id"]: p for p in preds}
     assert by_id["acme__calc-gold"]["model_patch"].startswith("diff --git a/calc.py")
     assert by_id["acme__calc-gold"]["model_name_or_path"] == "devforge-oracle"
+    # The prediction is a patch SWE-bench's harness can apply at the base commit.
+    check = workspace / "check"
+    _git(workspace, "clone", "-q", str(workspace / "repos" / "acme__calc"), str(check))
+    _git(
+        check,
+        "checkout",
+        "-q",
+        json.loads((workspace / "tasks.jsonl").read_text().splitlines()[0])["base_commit"],
+    )
+    (workspace / "pred.diff").write_text(by_id["acme__calc-gold"]["model_patch"])
+    _git(check, "apply", "--check", str(workspace / "pred.diff"))
 
 
 def test_live_mode_takes_the_providers_path_to_a_local_server(workspace: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from nacl.signing import SigningKey
 from typer.testing import CliRunner
 
 from services.indexer.app import build as build_indexer
@@ -21,6 +22,7 @@ from shared.bus.client import Bus
 from shared.cli.main import app as cli
 from shared.crew import codesearch
 from shared.crew.toolbox import Toolbox
+from shared.decisions import Signer, Verifier
 from shared.index.embedder import Embedder
 from shared.messages import RepoPushed
 from shared.policy.tool_calls import assess_tool_call
@@ -107,13 +109,31 @@ async def test_search_code_tool_for_the_agents(
 
     args = {"query": "turn a title into a url fragment", "k": 2}
     assert assess_tool_call("search_code", args).verdict == "allow"
-    box = Toolbox({}, {}, codesearch.searcher(lead, tenant, "shop"))
-    ok, text = await box.execute("search_code", args, decision={})
+    signer = Signer(SigningKey.generate())
+    verifier, job = Verifier([signer.public_key]), (tenant, "j1")
+
+    def decision(arguments: dict[str, Any], step: str = "s1") -> dict[str, str]:
+        sig = signer.sign(tenant, "j1", step, "search_code", arguments)
+        return {
+            "tenant": tenant,
+            "job_id": "j1",
+            "step_id": step,
+            "signature": sig.signature,
+            "key_id": sig.key_id,
+            "args_sha256": sig.args_sha256,
+        }
+
+    box = Toolbox({}, {}, codesearch.searcher(lead, tenant, "shop"), verifier, job)
+    ok, text = await box.execute("search_code", args, decision(args))
     assert ok
     assert text.splitlines()[0].startswith("shop/slug.py:1-3 slugify (score ")
     assert "def slugify" in text
-    missing = Toolbox({}, {}, codesearch.searcher(lead, tenant, "no-such-repo"))
-    assert await missing.execute("search_code", args, decision={}) == (
+    # Only a signed decision for exactly this call runs it, as in the MCP servers.
+    for forged in ({}, decision({**args, "k": 20}), {**decision(args), "job_id": "j2"}):
+        ok, said = await box.execute("search_code", args, forged)
+        assert not ok and said.startswith("refused:"), said
+    missing = Toolbox({}, {}, codesearch.searcher(lead, tenant, "no-such-repo"), verifier, job)
+    assert await missing.execute("search_code", args, decision(args)) == (
         True,
         "no matching code in the index",
     )
