@@ -25,7 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from shared import registry
+from shared import jobs, registry
+from shared import subjects as s
 from shared.cli.context import connect
 from shared.embedded import stack
 from shared.evaluation import harness
@@ -33,6 +34,7 @@ from shared.ids import new_job_id
 from shared.messages import TicketSubmitted
 from shared.models.server import BackgroundServer
 from shared.models.transcripts import Transcript, load_transcript, save_transcript
+from shared.natsauth import subscribe_ordered
 from shared.settings import Settings
 from shared.workspace import git
 
@@ -50,13 +52,28 @@ def scenarios() -> dict[str, Path]:
     return found
 
 
-def _repo(where: Path, append: dict[str, str]) -> Path:
+def _repo(where: Path, scenario: dict[str, Any]) -> Path:
     """The demo repository, with the scenario's lines appended to its files (``{aws_key}``:
-    a fresh credential-shaped string, which tools show redacted)."""
+    a fresh credential-shaped string, which tools show redacted) and its symlinks committed
+    (targets under an ``outside`` directory beside the repository, made of ``outside``)."""
+    append: dict[str, str] = scenario.get("append", {})
     shutil.copytree(ROOT / "demo" / "repo", where)
     git(where, "init", "--quiet", "-b", "main")
     git(where, "add", "-A")
     git(where, "commit", "--quiet", "-m", "shop 1.4.0")
+    outside = where.parent / "outside"
+    for name, text in scenario.get("outside", {}).items():
+        (outside / name).parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith("/"):
+            (outside / name).mkdir(exist_ok=True)
+        else:
+            (outside / name).write_text(text)
+    for link, target in scenario.get("symlinks", {}).items():
+        (where / link).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(outside / target, where / link)
+    if scenario.get("symlinks"):
+        git(where, "add", "-A")
+        git(where, "commit", "--quiet", "-m", "links")
     if append:
         key = "AKIA" + "".join(
             secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
@@ -79,9 +96,36 @@ async def _run(settings: Settings, scenario: dict[str, Any], repo: Path) -> str:
             job,
             TicketSubmitted(repo="shop", title=t["title"], body=t["body"], submitted_by="rec"),
         )
+        stop = scenario.get("cancel_when_approved")
+        if stop or scenario.get("approve") is False:  # as the test: nobody approves, or a cancel
+            return await _watch(conn, job, stop)
         run = harness.Run(conn, "live", settings.home, None, 600.0, "rec")
         trace = await harness.follow(run, "rec", job, scenario.get("name", "scenario"))
         return trace.end
+
+
+async def _watch(conn: Any, job: str, tool: str | None) -> str:
+    """Follow the job to its end, approving nothing; cancel it once the guard approves a call
+    of ``tool`` (when given)."""
+    seen: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    prefix = len(s.job_events("rec", job)) - 1
+
+    async def on_msg(msg: Any) -> None:
+        await seen.put((msg.subject[prefix:], json.loads(msg.data)))
+
+    sub = await subscribe_ordered(
+        conn.bus.js, s.job_events("rec", job), stream=s.JOBS_STREAM, cb=on_msg
+    )
+    try:
+        while True:
+            event, body = await asyncio.wait_for(seen.get(), 600)
+            if tool and event == "step.approved" and body.get("tool") == tool:
+                await jobs.cancel(conn.pool, conn.bus, "rec", job, by="recorder")
+                return f"cancelled at {tool}"
+            if event in harness.ENDS:
+                return event
+    finally:
+        await sub.unsubscribe()
 
 
 def merge(script: Transcript, recorded: Transcript) -> tuple[Transcript, int]:
@@ -100,7 +144,9 @@ def merge(script: Transcript, recorded: Transcript) -> tuple[Transcript, int]:
 
 def load_scenario(folder: Path) -> dict[str, Any]:
     """``{"ticket": {"title", "body"} or "ticket_file": <path from the project root>,
-    "gates": "tests,..."}``"""
+    "gates": "tests,...", "append": {file: text}, "outside": {name: text, dir/: ""},
+    "symlinks": {link: target in outside}, "approval_timeout": s, "approve": false,
+    "cancel_when_approved": tool}``"""
     scenario: dict[str, Any] = json.loads(
         folder.with_name(f"{folder.name}.scenario.json").read_text()
     )
@@ -119,13 +165,14 @@ def record(name: str, folder: Path) -> None:
             "DEVFORGE_MODEL_RECORD_DIR": str(out),
             "DEVFORGE_MODEL_RECORD_NAME": name,
             "DEVFORGE_QA_GATES": scenario.get("gates", "tests,coverage,semgrep,secrets"),
+            "DEVFORGE_APPROVAL_TIMEOUT": str(scenario.get("approval_timeout", 3600)),
         }
         with BackgroundServer(folder.parent, script=True) as server:
             os.environ.update({**env, "DEVFORGE_MODEL_BASE_URL": server.url})
             settings = Settings(home=home)
             stack.detach(settings, {}, timeout=settings.ready_timeout + 60)
             try:
-                repo = _repo(Path(tmp) / "shop", scenario.get("append", {}))
+                repo = _repo(Path(tmp) / "shop", scenario)
                 end = asyncio.run(_run(settings, scenario, repo))
             finally:
                 stack.down(settings)

@@ -127,3 +127,19 @@ def test_every_committed_demo_turn_carries_its_recorded_request() -> None:
         assert turns and all("request" in t for t in turns), (
             f"{path.name} has turns without a recorded request: run `make transcripts`"
         )
+
+
+def test_every_scripted_transcript_has_its_requests_recorded() -> None:
+    """Each script beside a ``<name>.scenario.json`` was recorded (``make transcripts``): its
+    turns up to the last one its scenario reaches carry their request."""
+    root = Path(__file__).resolve().parents[1] / "data" / "transcripts"
+    scenarios = sorted(root.glob("*.scenario.json"))
+    assert {p.name.removesuffix(".scenario.json") for p in scenarios} == {
+        d.name for d in root.iterdir() if d.is_dir()
+    }, "every test transcript needs a scenario, so that `make transcripts` records it"
+    for scenario in scenarios:
+        for path in sorted((root / scenario.name.removesuffix(".scenario.json")).glob("*.json")):
+            flags = ["request" in t for t in json.loads(path.read_text())["turns"]]
+            assert flags[0] and flags == sorted(flags, reverse=True), (
+                f"{path} has turns without a recorded request: run `make transcripts`"
+            )

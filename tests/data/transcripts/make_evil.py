@@ -5,7 +5,8 @@ makes two harmless calls, then one escape attempt per turn, ending with ``git pu
 guard holds for approval (the test never approves it). ``ATTEMPTS`` is imported by
 tests/integration/test_compromised_model.py, so the test and the transcript cannot drift apart.
 
-Run ``python tests/data/transcripts/make_evil.py`` after changing this file.
+Run ``python tests/data/transcripts/make_evil.py`` after changing this file, then
+``make transcripts`` (it records each turn's request: the replay server answers only those).
 """
 
 from __future__ import annotations
