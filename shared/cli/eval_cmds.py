@@ -30,7 +30,7 @@ from shared.ids import new_id
 from shared.models.config import ModelConfigError, model_config
 from shared.settings import Settings, get_settings
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 out = Console(highlight=False)
 MODES = ("oracle", "live")
 
@@ -193,6 +193,7 @@ def eval_cmd(
     if wanted - {t.instance_id for t in loaded.tasks}:
         missing = ", ".join(sorted(wanted - {t.instance_id for t in loaded.tasks}))
         raise EvalError(f"--instances names tasks not in {tasks_file}: {missing}")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
     if resume:
         done = _done_ids(out_file)
         tasks = [t for t in tasks if t.instance_id not in done]
@@ -201,7 +202,6 @@ def eval_cmd(
     if repos is not None and not repos.is_dir():
         raise EvalError(f"--repos {repos} is not a directory")
     started = time.monotonic()
-    out_file.parent.mkdir(parents=True, exist_ok=True)
     with out_file.open("a") as sink:
 
         def write(row: dict[str, Any]) -> None:
