@@ -111,12 +111,34 @@ def excerpt(text: str, first_line: int, new_lines: int) -> str:
     return numbered(lines[lo - 1 : hi], lo)
 
 
+_SCRIPTS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx")
+
+
 def syntax_error(path: str, text: str) -> str | None:
-    """For a Python file, the syntax error ``text`` has (None when it parses, or not Python)."""
-    if not path.endswith((".py", ".pyi")):
+    """The syntax error ``text`` has as the file ``path`` (None when it parses, or when the
+    language is not one checked): Python by its own parser, JavaScript and TypeScript by their
+    tree-sitter grammars."""
+    if path.endswith((".py", ".pyi")):
+        try:
+            ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            return f"line {exc.lineno}: {exc.msg}"
         return None
-    try:
-        ast.parse(text, filename=path)
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
+    if path.endswith(_SCRIPTS):
+        from shared.index.languages import language_of, parser
+
+        lang = language_of(path)
+        if lang is None:
+            return None
+        root = parser(lang).parse(text.encode("utf-8", "surrogateescape")).root_node
+        if not root.has_error:
+            return None
+        stack = [root]
+        while stack:  # the first node the grammar could not place
+            node = stack.pop(0)
+            if node.is_error or node.is_missing:
+                what = f"missing {node.type}" if node.is_missing else "unexpected text"
+                return f"line {node.start_point[0] + 1}: {what}"
+            stack = [c for c in node.children if c.has_error or c.is_missing] + stack
+        return "the file does not parse"
     return None

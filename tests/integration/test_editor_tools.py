@@ -151,3 +151,18 @@ async def test_an_edit_answers_with_the_lint_findings_it_brought_in(
     assert ok and "edited calc.py" in said
     assert "line 2: F821 Undefined name `c`" in said
     assert (worktree / "calc.py").read_text().endswith("return a + c\n")
+
+
+async def test_a_javascript_edit_that_does_not_parse_is_refused(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "app.js").write_text("export function add(a, b) {\n  return a + b;\n}\n")
+    async with Client(fs) as client:
+        bad, said = await _run(
+            client, decide, "str_replace", path="app.js", old_text="a + b;\n}", new_text="a + b;\n"
+        )
+        good, _ = await _run(
+            client, decide, "str_replace", path="app.js", old_text="a + b", new_text="b + a"
+        )
+    assert not bad and "syntax error (line 2: missing }" in said
+    assert good and "return b + a;" in (worktree / "app.js").read_text()
