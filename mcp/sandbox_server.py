@@ -16,11 +16,14 @@ run returns a tool error.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
 import logging
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +44,8 @@ from shared.prepare import (
     prepare,
     read_declared,
 )
+from shared.qa import diffcov, semgrep
+from shared.qa.changes import added_by_file, changed_lines
 from shared.sandbox import (
     Result,
     SandboxUnavailable,
@@ -55,6 +60,7 @@ GIT_TIMEOUT_S = 60.0
 MAX_UNTRACKED_FILE = 1024 * 1024
 MAX_UNTRACKED_TOTAL = 16 * 1024 * 1024
 MAX_FINDINGS = 200
+MAX_TARGETS = 200  # semgrep's targets on its command line; beyond, it scans everything
 _REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/~^@{}-]{0,199}$")
 GIT_DIFF = ["git", "--no-pager", "diff", "--no-ext-diff", "--no-textconv", "--no-color"]
 
@@ -110,6 +116,7 @@ def build_server(
         *,
         timeout: float | None = None,
         ro_binds: Sequence[Path] = (),
+        rw_binds: Sequence[Path] = (),
         env_extra: dict[str, str] | None = None,
     ) -> Result:
         env_binds, env_vars = prepared()
@@ -120,6 +127,7 @@ def build_server(
                 timeout_s=min(timeout or limit_s, limit_s),
                 memory_mb=mem,
                 ro_binds=[*ro_binds, *env_binds],
+                rw_binds=rw_binds,
                 env_extra={**env_vars, **(env_extra or {})},
             )
         except SandboxUnavailable as exc:
@@ -130,6 +138,17 @@ def build_server(
         if result.exit_code != 0 or result.timed_out:
             raise ToolError(f"git failed: {result.render()[:500]}")
         return result.output
+
+    async def changed_since(base: str) -> dict[str, set[int]]:
+        """Path -> lines the worktree adds since ``base``, untracked files whole."""
+        diff = await git([*GIT_DIFF, "-U0", *_check_ref(base), "--"])
+        changed = changed_lines(diff)
+        listed = await git(["git", "ls-files", "--others", "--exclude-standard", "-z"])
+        for path in [p for p in listed.split("\x00") if p]:
+            content = _read_untracked(root, path)
+            if content is not None:
+                changed[path] = set(range(1, content.count("\n") + 2))
+        return changed
 
     @server.tool(structured_output=False)
     async def run_command(command: str, decision: Decision) -> str:
@@ -179,16 +198,37 @@ def build_server(
         return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
 
     @server.tool(structured_output=False)
-    async def run_coverage(decision: Decision, threshold: float | None = None) -> str:
-        """Run the tests with coverage; with a threshold (percent) the run fails below it."""
+    async def run_coverage(
+        decision: Decision, threshold: float | None = None, base: str | None = None
+    ) -> str:
+        """Run the tests with coverage. With ``base`` (a branch or commit), judge only the lines
+        changed since it (diff coverage: the uncovered changed lines are listed); otherwise the
+        whole repository's total. With a threshold (percent), the run fails below it."""
         if threshold is not None and not 0 <= threshold <= 100:
             raise ToolError("refused: threshold must be between 0 and 100")
-        cmd = detect_coverage_command(root, threshold)
-        if cmd is None:
-            raise ToolError("no coverage command found (no Python tests, no npm coverage script)")
-        if cmd[:3] == ["python", "-m", "pytest"] and importlib.util.find_spec("pytest_cov") is None:
-            raise ToolError("coverage unavailable: pytest-cov is not in the sandbox toolchain")
-        return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+        pytest_run = detect_coverage_command(root, None)
+        if base is None or pytest_run is None or pytest_run[:3] != ["python", "-m", "pytest"]:
+            cmd = detect_coverage_command(root, threshold)
+            if cmd is None:
+                raise ToolError("no coverage command found (no Python tests, no coverage script)")
+            _need_pytest_cov(cmd)
+            note = "" if base is None else "(diff coverage is measured for pytest only)\n"
+            return note + f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+        _need_pytest_cov(pytest_run)
+        changed = await changed_since(base)
+        with tempfile.TemporaryDirectory(prefix="devforge-cov-") as out_dir:
+            report = Path(out_dir) / "coverage.json"
+            cmd = [*pytest_run[:-1], f"--cov-report=json:{report}"]  # no terminal table
+            result = await run(cmd, rw_binds=[Path(out_dir)])
+            try:
+                measured = diffcov.parse_report(report.read_text(encoding="utf-8"))
+            except OSError:
+                verdict = "diff coverage: failed: the tests wrote no coverage report"
+            except ValueError as exc:
+                verdict = f"diff coverage: failed: {exc}"
+            else:
+                verdict = diffcov.measure(measured, changed, threshold or 0).render()
+        return f"{verdict}\n\n$ {' '.join(cmd)}\n" + result.render()
 
     @server.tool(structured_output=False)
     async def run_lint(decision: Decision) -> str:
@@ -201,10 +241,24 @@ def build_server(
         return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
 
     @server.tool(structured_output=False)
-    async def run_semgrep(decision: Decision) -> str:
-        """Run semgrep with the configured local rules (JSON report)."""
-        cmd, binds = _semgrep_command()
-        return (await run(cmd, ro_binds=binds)).render()
+    async def run_semgrep(decision: Decision, base: str | None = None) -> str:
+        """Run semgrep with the configured local rules (JSON report). With ``base`` (a branch or
+        commit), scan the files changed since it and report only findings on changed lines."""
+        if base is None:
+            cmd, binds = _semgrep_command(["."])
+            return (await run(cmd, ro_binds=binds)).render()
+        changed = await changed_since(base)
+        files = sorted(p for p in changed if (root / p).is_file() and not (root / p).is_symlink())
+        if not files:
+            empty = json.dumps({"results": [], "errors": [], "devforge": {"dropped": 0}})
+            return f"[exit code 0, nothing run: no changed files to scan]\n{empty}"
+        targets = [f"./{p}" for p in files] if len(files) <= MAX_TARGETS else ["."]
+        cmd, binds = _semgrep_command(targets)
+        result = await run(cmd, ro_binds=binds)
+        head, _, body = result.render().partition("\n")
+        with contextlib.suppress(ValueError):  # the gate names what is wrong with the report
+            body = semgrep.on_changed_lines(body, changed)
+        return f"{head}\n{body}"
 
     @server.tool(structured_output=False)
     async def scan_secrets(decision: Decision, base: str | None = None) -> str:
@@ -214,7 +268,7 @@ def build_server(
         diff = await git([*GIT_DIFF, "-U0", *_check_ref(base), "--"])
         listed = await git(["git", "ls-files", "--others", "--exclude-standard", "-z"])
         lines: list[str] = []
-        for path, numbers, text in _added_by_file(diff):
+        for path, numbers, text in added_by_file(diff):
             for f in scan(text):
                 lines.append(f"{path}:{numbers[f.line - 1]}: {f.kind} {f.redacted}")
         total = 0
@@ -263,7 +317,12 @@ def _selection(tests: list[str], keyword: str | None) -> list[str]:
     return args
 
 
-def _semgrep_command() -> tuple[list[str], list[Path]]:
+def _need_pytest_cov(cmd: list[str]) -> None:
+    if cmd[:3] == ["python", "-m", "pytest"] and importlib.util.find_spec("pytest_cov") is None:
+        raise ToolError("coverage unavailable: pytest-cov is not in the sandbox toolchain")
+
+
+def _semgrep_command(targets: list[str]) -> tuple[list[str], list[Path]]:
     """(argv, read-only mounts) of the configured semgrep (its own virtualenv, local rules)."""
     project = Path(__file__).resolve().parents[1]  # defaults: `make install`'s own semgrep
     binary = os.environ.get("DEVFORGE_SEMGREP", "").strip() or str(
@@ -280,46 +339,7 @@ def _semgrep_command() -> tuple[list[str], list[Path]]:
     # semgrep's runtime loads the system's CA bundle at start even offline (public data).
     binds += [p for p in (Path("/etc/ssl/certs"), Path("/usr/share/ca-certificates")) if p.exists()]
     cmd = [binary, "scan", "--config", rules, "--metrics=off", "--disable-version-check"]
-    return [*cmd, "--json", "--quiet", "."], binds
-
-
-def _added_by_file(diff: str) -> list[tuple[str, list[int], str]]:
-    """(path, new-file line numbers, added text) per file of a ``-U0`` unified diff."""
-    out: list[tuple[str, list[int], str]] = []
-    hunk = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-    path: str | None = None
-    numbers: list[int] = []
-    texts: list[str] = []
-    old_left = new_left = line_no = 0
-
-    def flush() -> None:
-        if path is not None and texts:
-            out.append((path, list(numbers), "\n".join(texts)))
-
-    for line in diff.splitlines():
-        if old_left or new_left:  # inside a hunk: counted lines, never headers
-            if line.startswith("+"):
-                numbers.append(line_no)
-                texts.append(line[1:])
-                line_no += 1
-                new_left -= 1
-            elif line.startswith("-"):
-                old_left -= 1
-            elif line.startswith(" "):
-                old_left, new_left, line_no = old_left - 1, new_left - 1, line_no + 1
-            continue
-        if line.startswith("diff --git "):
-            flush()
-            path, numbers, texts = None, [], []
-        elif line.startswith("+++ "):
-            target = line[4:].strip('"')
-            path = target[2:] if target.startswith("b/") else target
-        elif m := hunk.match(line):
-            old_left = int(m.group(1) or "1")
-            line_no = int(m.group(2))
-            new_left = int(m.group(3) or "1")
-    flush()
-    return out
+    return [*cmd, "--json", "--quiet", *targets], binds
 
 
 def _read_untracked(root: Path, rel: str) -> str | None:

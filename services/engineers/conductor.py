@@ -48,7 +48,7 @@ async def on_task_done(ctx: Context, msg: TaskDone) -> None:
 
 async def on_qa_failed(ctx: Context, msg: QaFailed) -> None:
     work = await jobwork.load(ctx, checkout=False)
-    fix = conduct.fix_task(work.plan(), msg.round, msg.findings)
+    fix = conduct.fix_task(work.plan(), msg.round, msg.findings, msg.gates)
     if fix is None:
         found = "; ".join(msg.findings[:5])
         await ctx.fail_job(f"QA still failing after {msg.round} round(s): {found}")

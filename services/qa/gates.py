@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.messages import GateResult
-from shared.qa import semgrep
+from shared.qa import diffcov, semgrep
 
 _HEADER = re.compile(r"^\[(?:exit code (-?\d+)|timed out \(killed\))[^\]]*\]\n?", re.MULTILINE)
 
@@ -22,12 +22,15 @@ class Gate:
 
 
 def gates(coverage_threshold: int, enabled: set[str], base: str) -> list[Gate]:
-    """The gates QA runs, in order; the secret scan covers everything since the base branch."""
+    """The gates QA runs, in order. All but the tests judge the change, not the repository:
+    coverage of the lines changed since the base branch, semgrep findings on those lines, and
+    secrets in what was added."""
+    since = f"origin/{base}"
     every = [
         Gate("tests", "run_tests", {}),
-        Gate("coverage", "run_coverage", {"threshold": coverage_threshold}),
-        Gate("semgrep", "run_semgrep", {}),
-        Gate("secrets", "scan_secrets", {"base": f"origin/{base}"}),
+        Gate("coverage", "run_coverage", {"threshold": coverage_threshold, "base": since}),
+        Gate("semgrep", "run_semgrep", {"base": since}),
+        Gate("secrets", "scan_secrets", {"base": since}),
     ]
     return [g for g in every if g.name in enabled]
 
@@ -52,6 +55,8 @@ def judge(gate: Gate, ok: bool, output: str) -> GateResult:
     if gate.name == "secrets":
         clean = output.strip() == "no secrets found"
         return GateResult(name="secrets", passed=clean, detail=_tail(output))
+    if gate.name == "coverage" and "base" in gate.arguments:
+        return _diff_coverage(output)
     code, rest = _exit(output)
     if gate.name == "semgrep":
         try:
@@ -63,13 +68,42 @@ def judge(gate: Gate, ok: bool, output: str) -> GateResult:
         return GateResult(name="semgrep", passed=not blocked, detail=detail[:600])
     if code is None:
         return GateResult(name=gate.name, passed=False, detail="no exit status: " + _tail(output))
-    return GateResult(name=gate.name, passed=code == 0, detail=_tail(rest))
+    detail = failure_digest(rest) if gate.name == "tests" and code != 0 else _tail(rest)
+    return GateResult(name=gate.name, passed=code == 0, detail=detail)
+
+
+def _diff_coverage(output: str) -> GateResult:
+    """The verdict is the tool's first line (written by the server, never by the sandbox); the
+    detail keeps the uncovered lines, not the test run's tail."""
+    verdict = diffcov.read_verdict(output)
+    report = output.split("\n\n$ ", 1)[0].strip()
+    if verdict is None:
+        return GateResult(name="coverage", passed=False, detail=_tail(output))
+    return GateResult(name="coverage", passed=verdict, detail=report[:1500])
 
 
 def findings(results: list[GateResult]) -> list[str]:
+    """One line per failed gate: its verdict (diff coverage) or its output's last line."""
     out = []
     for r in results:
         if not r.passed:
             lines = r.detail.strip().splitlines()
-            out.append(f"{r.name}: {lines[-1] if lines else 'failed'}")
+            pick = lines[0] if r.name == "coverage" and lines else (lines[-1] if lines else "")
+            out.append(f"{r.name}: {pick or 'failed'}")
     return out
+
+
+def failure_digest(output: str, head: int = 2500, tail: int = 1000) -> str:
+    """What a fix round needs of a failed pytest run: its FAILURES section (assertions and
+    tracebacks) from the start, and the summary at the end; else the output's tail."""
+    text = output.strip()
+    at = text.find("= FAILURES =")
+    if at < 0:
+        at = text.find("= ERRORS =")
+    if at < 0:
+        return text[-tail:]
+    start = text.rfind("\n", 0, at) + 1
+    body = text[start:]
+    if len(body) <= head + tail:
+        return body
+    return f"{body[:head]}\n[... {len(body) - head - tail} characters cut ...]\n{body[-tail:]}"

@@ -4,11 +4,13 @@ gate run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.messages import PlanTask, TaskPlan
+from shared.messages import GateResult, PlanTask, TaskPlan
 
 MAX_QA_ROUNDS = 3
+FIX_DETAIL_CHARS = 6000  # of the failed gates' own output, within a task's 8000
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,12 @@ def after_task(plan: TaskPlan, task_id: str, round: int) -> Next:
     return Next(tasks[i + 1] if i + 1 < len(tasks) else None, round)
 
 
-def fix_task(plan: TaskPlan, failed_round: int, findings: list[str]) -> PlanTask | None:
-    """The task of the next round after QA failed, or None when the rounds are used up."""
+def fix_task(
+    plan: TaskPlan, failed_round: int, findings: list[str], gates: Sequence[GateResult] = ()
+) -> PlanTask | None:
+    """The task of the next round after QA failed, or None when the rounds are used up. It
+    carries each failed gate's own detail (failing tests with their assertions, the uncovered
+    changed lines, findings with file:line and rule), within the task's size."""
     if failed_round >= MAX_QA_ROUNDS:
         return None
     kinds = [t.kind for t in engineering(plan)]
@@ -50,6 +56,12 @@ def fix_task(plan: TaskPlan, failed_round: int, findings: list[str]) -> PlanTask
     if role == "migration":
         role = "backend"
     text = "\n".join(f"- {f}" for f in findings[:20])
+    room = FIX_DETAIL_CHARS
+    for g in gates:
+        if not g.passed and g.detail.strip() and room > 0:
+            block = f"\n\n{g.name} gate:\n{g.detail.strip()[:room]}"
+            text += block
+            room -= len(block)
     return PlanTask(
         id=f"fix-{failed_round + 1}",
         kind=role,

@@ -3,7 +3,7 @@
 A conversation belongs to the task whose ticket it carries (its first user message holds the
 ticket's title and body, as the crew's prompts put it). Tasks come from ``devforge eval`` over
 HTTP or from a tasks file at the server's start; either way only the ticket and the gold patch
-are kept (``OracleTask``): the hidden tests never reach the oracle.
+and its test patch are kept (``OracleTask``): which tests must pass never reaches the oracle.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class OracleEntry(BaseModel):
     title: str = Field(min_length=1, max_length=task_file.TITLE_LIMIT)
     body: str = Field(max_length=task_file.BODY_LIMIT)
     patch: str
+    test_patch: str = ""
 
 
 class Registration(BaseModel):
@@ -61,17 +62,25 @@ class OracleBook:
     def register(self, entries: list[OracleEntry]) -> int:
         with self._lock:
             for e in entries:
-                self._tasks[e.instance_id] = OracleTask(e.instance_id, e.title, e.body, e.patch)
+                self._tasks[e.instance_id] = OracleTask(
+                    e.instance_id, e.title, e.body, e.patch, e.test_patch
+                )
         return len(entries)
 
     def load_file(self, path: Path) -> int:
-        """The tasks of a SWE-bench-format file (only their tickets and gold patches)."""
+        """The tasks of a SWE-bench-format file (tickets, gold patches, test patches)."""
         loaded = task_file.load(path)
         entries = []
         for t in loaded.tasks:
             title, body = task_file.ticket_of(t.problem_statement)
             entries.append(
-                OracleEntry(instance_id=t.instance_id, title=title, body=body, patch=t.patch)
+                OracleEntry(
+                    instance_id=t.instance_id,
+                    title=title,
+                    body=body,
+                    patch=t.patch,
+                    test_patch=t.test_patch,
+                )
             )
         return self.register(entries)
 

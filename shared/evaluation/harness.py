@@ -88,7 +88,13 @@ def register_with_oracle(model_url: str, task: Task) -> None:
     title, body = ticket_of(task.problem_statement)
     payload = {
         "tasks": [
-            {"instance_id": task.instance_id, "title": title, "body": body, "patch": task.patch}
+            {
+                "instance_id": task.instance_id,
+                "title": title,
+                "body": body,
+                "patch": task.patch,
+                "test_patch": task.test_patch,
+            }
         ]
     }
     req = urllib.request.Request(

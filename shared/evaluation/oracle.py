@@ -11,8 +11,12 @@ or the task file. Its rules (each held by a test):
   every edit is taken from what a tool showed it, never from anywhere else;
 - it uses the narrowest edit tool offered; today that is the whole-file ``write_file``, so it
   writes a file whole only from text it saw whole, and only when the turn fits ``max_tokens``;
-- it never sees ``test_patch``, ``FAIL_TO_PASS`` or ``PASS_TO_PASS`` (``OracleTask`` has no
-  such fields), and never runs a shell command.
+- it adds the tests the fix came with (the task's ``test_patch``), as a careful engineer adds
+  regression tests and as QA's diff-coverage gate asks: files the gold patch does not touch,
+  after the fix. This cannot make a task pass: the judge puts every file ``test_patch`` touches
+  back to ``base_commit`` before applying it (as SWE-bench's harness does). It never sees
+  ``FAIL_TO_PASS`` or ``PASS_TO_PASS`` (``OracleTask`` has no such fields), and never runs a
+  shell command.
 
 Where it cannot go on, it says so in its final answer as ``[oracle: <class>] <why>``, the class
 being one of ``CLASSES``; the evaluation report reads those lines.
@@ -37,12 +41,20 @@ CALL_OVERHEAD_TOKENS = 16
 
 @dataclass(frozen=True)
 class OracleTask:
-    """What the oracle knows of a task: its ticket and its gold patch, nothing else."""
+    """What the oracle knows of a task: its ticket, its gold patch and the tests that came with
+    it; not which tests must pass."""
 
     instance_id: str
     title: str
     body: str
     patch: str
+    test_patch: str = ""
+
+    def changes(self) -> list[patches.FileChange]:
+        """The fix, then the test files it does not already touch."""
+        fix = patches.parse(self.patch)
+        touched = {c.path for c in fix}
+        return fix + [c for c in patches.parse(self.test_patch) if c.path not in touched]
 
 
 @dataclass
@@ -121,7 +133,7 @@ def turn_tokens(message: dict[str, Any]) -> int:
 
 
 def lead_plan(task: OracleTask) -> dict[str, Any]:
-    files = patches.paths(task.patch)
+    files = list(dict.fromkeys(c.path for c in task.changes()))
     return {
         "summary": f"Apply the fix the ticket asks for in {', '.join(files) or 'the code'}.",
         "tasks": [
@@ -171,7 +183,7 @@ class _Engineer:
         self.turn = sum(1 for m in messages if m.get("role") == "assistant")
         self.notes: list[str] = []
         self.done: list[str] = []
-        self.changes = patches.parse(task.patch)
+        self.changes = task.changes()
 
     def _last(self, name: str, path: str) -> _Call | None:
         for call in reversed(self.calls):

@@ -101,3 +101,27 @@ def _finding(index: int, result: Any) -> Finding:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def on_changed_lines(report_json: str, changed: dict[str, set[int]]) -> str:
+    """The report with only the results whose lines touch ``changed`` (path -> line numbers):
+    semgrep's own baseline idea, what the change brings rather than what the repository had.
+    Errors are kept; ``devforge.dropped`` counts the findings on unchanged code."""
+    try:
+        report = json.loads(report_json)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"semgrep output is not JSON: {exc}") from None
+    if not isinstance(report, dict) or not isinstance(report.get("results"), list):
+        raise ValueError('semgrep output has no "results" list')
+    kept: list[Any] = []
+    for result in report["results"]:
+        try:
+            path = str(result["path"]).removeprefix("./")
+            first, last = int(result["start"]["line"]), int(result["end"]["line"])
+        except (KeyError, TypeError, ValueError):
+            kept.append(result)  # parse() names a malformed result; never drop it silently
+            continue
+        if any(n in changed.get(path, ()) for n in range(first, last + 1)):
+            kept.append(result)
+    dropped = len(report["results"]) - len(kept)
+    return json.dumps({**report, "results": kept, "devforge": {"dropped": dropped}})

@@ -4,6 +4,7 @@ out of the worktree are refused even when the guard signed them."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -329,6 +330,44 @@ async def test_sandbox_gates_on_a_real_repo(
     assert "TOTAL" in text(coverage)
     assert not semgrep.is_error and '"results"' in text(semgrep), text(semgrep)
     assert bad_base.is_error and "refused" in text(bad_base)
+
+
+async def test_coverage_and_semgrep_judge_only_the_change_since_base(
+    sandbox: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    # The base already has a blocking finding and an untested function: not the change's doing.
+    (worktree / "legacy.py").write_text("def run(code: str) -> None:\n    eval(code)\n")
+    git(worktree, "add", "-A")
+    git(worktree, "commit", "-q", "-m", "legacy")
+    git(worktree, "tag", "base")
+    # The change: a tested edit, an untested new branch, and an eval of its own.
+    (worktree / "calc.py").write_text(
+        "def add(a: int, b: int) -> int:\n"
+        "    if a < 0:\n"
+        "        raise ValueError(a)\n"
+        "    return a + b\n"
+        "\n\n"
+        "def calc(text: str) -> int:\n"
+        "    return int(eval(text))\n"
+    )
+    async with Client(sandbox) as client:
+
+        async def run(tool: str, **args: Any) -> CallToolResult:
+            return await call(client, tool, args, decide(tool, args))
+
+        coverage = text(await run("run_coverage", threshold=60, base="base"))
+        semgrep = text(await run("run_semgrep", base="base"))
+        whole = text(await run("run_semgrep"))
+        bad = await run("run_coverage", threshold=60, base="--upload-pack=x")
+    # Lines 2, 3, 7, 8 are executable; the test runs 2, and the import runs the def at 7.
+    assert coverage.splitlines()[0] == (
+        "diff coverage: 50.0% of 4 changed lines (threshold 60%): failed"
+    ), coverage
+    assert "  calc.py: 3, 8" in coverage and "legacy.py" not in coverage
+    found = json.loads(semgrep.split("\n", 1)[1])
+    assert [(r["path"], r["start"]["line"]) for r in found["results"]] == [("calc.py", 8)]
+    assert "legacy.py" in whole  # without a base, the whole repository as before
+    assert bad.is_error and "refused" in text(bad)
 
 
 # --------------------------------------------------------------------------- over stdio

@@ -187,16 +187,17 @@ def test_it_reads_no_file_itself(tmp_path: Path) -> None:
     assert bench.files == {"a.py": "x = 2\n"}
 
 
-def test_it_never_holds_the_hidden_tests() -> None:
+def test_it_never_holds_which_tests_must_pass() -> None:
     assert {f.name for f in dataclasses.fields(oracle.OracleTask)} == {
         "instance_id",
         "title",
         "body",
         "patch",
+        "test_patch",
     }
-    entry = {"instance_id": "a", "title": "t", "body": "b", "patch": ""}
+    entry = {"instance_id": "a", "title": "t", "body": "b", "patch": "", "test_patch": ""}
     Registration.model_validate({"tasks": [entry]})
-    for hidden in ("test_patch", "FAIL_TO_PASS", "PASS_TO_PASS"):
+    for hidden in ("FAIL_TO_PASS", "PASS_TO_PASS"):
         with pytest.raises(ValueError, match="Extra inputs"):
             OracleEntry.model_validate({**entry, hidden: "x"})
 
@@ -219,7 +220,7 @@ def test_the_book_finds_a_conversation_by_its_ticket(tmp_path: Path) -> None:
     ticket = {"title": "Heredocs break", "body": "Heredocs break\n\nA line with <<< fails."}
     found = book.match([{"role": "user", "content": ticket_text(ticket)}])
     assert found is not None and found.instance_id == "acme__x-1"
-    assert not hasattr(found, "test_patch")
+    assert not hasattr(found, "FAIL_TO_PASS") and found.test_patch == row["test_patch"]
     assert (
         book.match([{"role": "user", "content": ticket_text({"title": "x", "body": "y"})}]) is None
     )
@@ -266,3 +267,23 @@ def test_a_fix_round_finds_a_hunk_that_grew_the_file(tmp_path: Path) -> None:
     bench = Bench({"a.py": grown})
     summary = _play(_task(diff), bench, tools=EDITOR, agent="backend-fix-2-r2")
     assert oracle.notes_in(summary) == [] and "already in place" in summary
+
+
+def test_it_adds_the_tests_the_fix_came_with_after_the_fix(tmp_path: Path) -> None:
+    before = {"calc.py": "def sub(a, b):\n    return a + b\n", "test_calc.py": "import calc\n"}
+    fixed = {**before, "calc.py": "def sub(a, b):\n    return a - b\n"}
+    tested = {
+        **fixed,
+        "test_calc.py": "import calc\n\n\ndef test_sub():\n    assert calc.sub(3, 1) == 2\n",
+    }
+    task = dataclasses.replace(
+        _task(diff_of(tmp_path / "fix", before, fixed)),
+        test_patch=diff_of(tmp_path / "tests", fixed, tested),
+    )
+    plan = json.loads(oracle.next_message(task, "lead-a1", [], TOOLS, 8192)["content"])
+    assert plan["tasks"][0]["files"] == ["calc.py", "test_calc.py"]
+    bench = Bench(dict(before))
+    assert oracle.notes_in(_play(task, bench, tools=EDITOR)) == []
+    assert bench.files == tested
+    edited = [a["path"] for n, a in bench.calls if n in ("str_replace", "write_file")]
+    assert edited[0] == "calc.py" and edited[-1] == "test_calc.py"

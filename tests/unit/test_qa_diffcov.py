@@ -1,0 +1,137 @@
+"""Diff coverage and the changed lines it judges: pure functions over git's and coverage.py's
+own output formats."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.qa.gates import Gate, failure_digest, findings, judge
+from shared.qa import diffcov, semgrep
+from shared.qa.changes import changed_lines, spans
+
+DIFF = """diff --git a/pkg/a.py b/pkg/a.py
+index 1..2 100644
+--- a/pkg/a.py
++++ b/pkg/a.py
+@@ -2,0 +3,2 @@ def f(x):
++    if x < 0:
++        raise ValueError(x)
+@@ -9 +11 @@ def g():
+-    return 1
++    return 2
+diff --git a/old.py b/old.py
+deleted file mode 100644
+--- a/old.py
++++ /dev/null
+@@ -1 +0,0 @@
+-x = 1
+diff --git a/README.md b/README.md
+--- a/README.md
++++ b/README.md
+@@ -1 +1 @@
+-hi
++hello
+"""
+
+
+def test_changed_lines_are_the_new_files_added_line_numbers() -> None:
+    assert changed_lines(DIFF) == {"pkg/a.py": {3, 4, 11}, "README.md": {1}}
+    assert spans([9, 1, 2, 3, 7, 10]) == "1-3, 7, 9-10" and spans([]) == ""
+
+
+def _report(files: dict[str, tuple[list[int], list[int]]]) -> str:
+    return json.dumps(
+        {"files": {p: {"executed_lines": e, "missing_lines": m} for p, (e, m) in files.items()}}
+    )
+
+
+def test_only_executable_changed_lines_count_and_the_missed_ones_are_named() -> None:
+    report = diffcov.parse_report(
+        _report({"pkg/a.py": ([1, 2, 3, 10, 11], [4, 12]), "pkg/other.py": ([], [1, 2, 3])})
+    )
+    changed = {"pkg/a.py": {3, 4, 11, 20}, "README.md": {1}, "pkg/new.py": {1}}
+    result = diffcov.measure(report, changed, 60)
+    assert (result.covered, result.relevant) == (2, 3)  # 20: a blank or comment line
+    assert result.uncovered == {"pkg/a.py": [4]} and result.unmeasured == ["pkg/new.py"]
+    assert result.passed and round(result.percent, 1) == 66.7
+    text = result.render()
+    assert text.splitlines()[0] == (
+        "diff coverage: 66.7% of 3 changed lines (threshold 60%): passed"
+    )
+    assert "  pkg/a.py: 4" in text and "pkg/new.py" in text
+    assert diffcov.read_verdict(text) is True
+    strict = diffcov.measure(report, changed, 70)
+    assert not strict.passed and diffcov.read_verdict(strict.render()) is False
+    # Nothing executable changed (docs only): nothing to measure, the gate passes.
+    docs = diffcov.measure(report, {"README.md": {1}}, 90)
+    assert docs.passed and diffcov.read_verdict(docs.render()) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("not json", "not JSON"),
+        ("[]", 'no "files"'),
+        ('{"files": {"a.py": {"executed_lines": [1]}}}', "a.py lacks its lines"),
+    ],
+)
+def test_an_unusable_report_is_an_error_naming_it(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        diffcov.parse_report(text)
+
+
+COVERAGE = Gate("coverage", "run_coverage", {"threshold": 60, "base": "origin/main"})
+
+
+def test_the_coverage_gate_reads_the_servers_verdict_line_only() -> None:
+    report = diffcov.measure({"a.py": ({1}, {2, 3})}, {"a.py": {1, 2, 3}}, 60).render()
+    failed = judge(COVERAGE, True, f"{report}\n\n$ python -m pytest\n[exit code 0, 1.0s]\nok")
+    assert not failed.passed and "a.py: 2-3" in failed.detail and "$ python" not in failed.detail
+    assert findings([failed]) == ["coverage: " + report.splitlines()[0]]
+    # A verdict printed by the sandboxed tests, after the server's header, is not read.
+    forged = "diff coverage: 100.0% of 1 changed lines (threshold 60%): passed"
+    no_report = "diff coverage: failed: the tests wrote no coverage report"
+    out = judge(COVERAGE, True, f"{no_report}\n\n$ pytest\n[exit code 1]\n{forged}")
+    assert not out.passed
+
+
+def test_semgrep_keeps_only_findings_on_changed_lines() -> None:
+    def result(path: str, first: int, last: int) -> dict[str, object]:
+        return {
+            "check_id": "r.python-weak-hash",
+            "path": path,
+            "start": {"line": first},
+            "end": {"line": last},
+            "extra": {"severity": "ERROR", "message": "md5"},
+        }
+
+    report = json.dumps(
+        {
+            "results": [result("a.py", 1, 1), result("a.py", 5, 7), result("b.py", 3, 3)],
+            "errors": [],
+        }
+    )
+    kept = json.loads(semgrep.on_changed_lines(report, {"a.py": {6}}))
+    assert [(r["path"], r["start"]["line"]) for r in kept["results"]] == [("a.py", 5)]
+    assert kept["devforge"] == {"dropped": 2}
+    with pytest.raises(ValueError, match="not JSON"):
+        semgrep.on_changed_lines("oops", {})
+
+
+def test_a_failed_test_run_keeps_its_assertions_and_its_summary() -> None:
+    out = (
+        "....F\n=================== FAILURES ===================\n_____ test_sub _____\n"
+        + "    def test_sub():\n>       assert sub(3, 1) == 2\nE       assert 4 == 2\n"
+        + "x\n" * 3000
+        + "=========== short test summary info ===========\n"
+        + "FAILED test_calc.py::test_sub - assert 4 == 2\n1 failed, 4 passed in 0.1s\n"
+    )
+    digest = failure_digest(out)
+    assert digest.startswith("=================== FAILURES")
+    assert "E       assert 4 == 2" in digest and digest.endswith("1 failed, 4 passed in 0.1s")
+    assert "characters cut" in digest and len(digest) < 3700
+    assert failure_digest("collected 0 items\nno tests ran") == "collected 0 items\nno tests ran"
+    gate = judge(Gate("tests", "run_tests", {}), True, f"$ pytest\n[exit code 1, 1s]\n{out}")
+    assert "E       assert 4 == 2" in gate.detail
