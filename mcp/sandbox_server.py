@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -114,6 +115,7 @@ def build_server(
     async def run(
         command: Sequence[str] | str,
         *,
+        cwd: Path | None = None,
         timeout: float | None = None,
         ro_binds: Sequence[Path] = (),
         rw_binds: Sequence[Path] = (),
@@ -123,7 +125,7 @@ def build_server(
         try:
             return await run_sandboxed(
                 command,
-                root,
+                cwd or root,
                 timeout_s=min(timeout or limit_s, limit_s),
                 memory_mb=mem,
                 ro_binds=[*ro_binds, *env_binds],
@@ -183,11 +185,16 @@ def build_server(
 
     @server.tool(structured_output=False)
     async def run_tests(
-        decision: Decision, tests: list[str] | None = None, keyword: str | None = None
+        decision: Decision,
+        tests: list[str] | None = None,
+        keyword: str | None = None,
+        base: str | None = None,
     ) -> str:
         """Run the repository's tests (pytest, or npm test when package.json has a test script).
         For pytest, ``tests`` picks test ids or paths (``tests/test_x.py::test_y``) and
-        ``keyword`` a ``-k`` expression; by default every test runs."""
+        ``keyword`` a ``-k`` expression; by default every test runs. With ``base`` (a branch or
+        commit) they run on that commit's files instead of the worktree's: was it failing
+        before the change?"""
         cmd = detect_test_command(root)
         if cmd is None:
             raise ToolError("no test command found (no Python tests, no npm test script)")
@@ -195,7 +202,18 @@ def build_server(
             if cmd[:3] != ["python", "-m", "pytest"]:
                 raise ToolError("refused: tests and keyword select pytest tests only")
             cmd += _selection(tests or [], keyword)
-        return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+        if base is None:
+            return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+        ref = _check_ref(base)[0]
+        with tempfile.TemporaryDirectory(prefix="devforge-base-") as tmp:
+            tree = Path(tmp)
+            unpack = f"git archive --format=tar {shlex.quote(ref)} | tar -x -C {shlex.quote(tmp)}"
+            unpacked = await run(["bash", "-c", f"set -o pipefail; {unpack}"],
+                                 timeout=GIT_TIMEOUT_S, rw_binds=[tree])  # fmt: skip
+            if unpacked.exit_code != 0 or unpacked.timed_out:
+                raise ToolError(f"could not check out {ref}: {unpacked.render()[:500]}")
+            result = await run(cmd, cwd=tree, rw_binds=[tree])
+        return f"$ {' '.join(cmd)}  (on {ref})\n" + result.render()
 
     @server.tool(structured_output=False)
     async def run_coverage(

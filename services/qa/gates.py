@@ -82,13 +82,55 @@ def _diff_coverage(output: str) -> GateResult:
     return GateResult(name="coverage", passed=verdict, detail=report[:1500])
 
 
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?: - .*)?$", re.MULTILINE)
+_DIFF_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+
+
+def failed_tests(output: str) -> list[str]:
+    """The test ids pytest's short summary names as failed or erroring, in order, once each."""
+    return list(dict.fromkeys(m.group(1) for m in _FAILED.finditer(output)))
+
+
+def changed_files(diff_output: str) -> set[str]:
+    """Paths a ``git_diff`` output names: both sides of each file header, and untracked files."""
+    names = {p for m in _DIFF_FILE.finditer(diff_output) for p in m.groups()}
+    _, _, untracked = diff_output.partition("# untracked files (not in the diff):\n")
+    return names | {line.strip() for line in untracked.splitlines() if line.strip()}
+
+
+def to_check_on_base(failed: list[str], changed: set[str]) -> list[str]:
+    """The failures that may predate the change: tests in files the change did not touch (a
+    test the change adds or edits must pass whatever the base did)."""
+    return [t for t in failed if t.split("::", 1)[0] not in changed]
+
+
+def against_base(result: GateResult, failed: list[str], base_failed: list[str]) -> GateResult:
+    """The tests gate once the failures were run on the base commit: failures that were
+    failures there too are reported but do not fail the job; any other failure does."""
+    before = [t for t in failed if t in set(base_failed)]
+    new = [t for t in failed if t not in set(base_failed)]
+    if not before:
+        return result
+    note = f"{len(before)} test(s) failing before the change too (not caused by it): " + ", ".join(
+        before[:10]
+    )
+    if not new:
+        return GateResult(name="tests", passed=True, detail=note[:600])
+    head = f"{len(new)} test(s) failing because of the change: " + ", ".join(new[:10])
+    return GateResult(name="tests", passed=False, detail=f"{head}\n{note}\n\n{result.detail}")
+
+
+_SUMMARY_FIRST = re.compile(r"diff coverage:|\d+ test\(s\) failing because of the change")
+
+
 def findings(results: list[GateResult]) -> list[str]:
     """One line per failed gate: its verdict (diff coverage) or its output's last line."""
     out = []
     for r in results:
         if not r.passed:
             lines = r.detail.strip().splitlines()
-            pick = lines[0] if r.name == "coverage" and lines else (lines[-1] if lines else "")
+            first = _SUMMARY_FIRST.match(r.detail) is not None
+            pick = (lines[0] if first else lines[-1]) if lines else ""
             out.append(f"{r.name}: {pick or 'failed'}")
     return out
 

@@ -5,9 +5,28 @@ from __future__ import annotations
 
 from services.qa import gates
 from shared.crew import jobwork
-from shared.crew.agent import guarded_tools
-from shared.messages import QaFailed, QaPassed, WorkDone
+from shared.crew.agent import Call, guarded_tools
+from shared.messages import GateResult, QaFailed, QaPassed, WorkDone
 from shared.service import Context
+
+MAX_BASE_RERUN = 200  # failures beyond this are not re-run on the base: the gate stays failed
+
+
+async def _against_base(
+    call: Call, result: GateResult, failed: list[str], since: str
+) -> GateResult:
+    """Run the failures in untouched test files on the base commit: those failing there too
+    were failing before the change."""
+    if not failed or len(failed) > MAX_BASE_RERUN:
+        return result
+    ok, diff = await call("git_diff", {"base": since})
+    if not ok:
+        return result
+    check = gates.to_check_on_base(failed, gates.changed_files(diff))
+    if not check:
+        return result
+    ok, before = await call("run_tests", {"tests": check, "base": since})
+    return gates.against_base(result, failed, gates.failed_tests(before) if ok else [])
 
 
 async def on_work_done(ctx: Context, msg: WorkDone) -> None:
@@ -16,10 +35,14 @@ async def on_work_done(ctx: Context, msg: WorkDone) -> None:
     enabled = {g.strip() for g in settings.qa_gates.split(",") if g.strip()}
     chosen = gates.gates(settings.coverage_threshold, enabled, work.repo.default_branch)
     results = []
+    since = f"origin/{work.repo.default_branch}"
     async with guarded_tools(ctx, work, role="qa", run_key=f"qa-r{msg.round}") as call:
         for gate in chosen:
             ok, output = await call(gate.tool, gate.arguments)
-            results.append(gates.judge(gate, ok, output))
+            result = gates.judge(gate, ok, output)
+            if gate.name == "tests" and ok and not result.passed:
+                result = await _against_base(call, result, gates.failed_tests(output), since)
+            results.append(result)
     if all(r.passed for r in results):
         await ctx.publish(QaPassed(round=msg.round, commit=msg.commit, gates=results))
     else:

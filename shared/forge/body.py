@@ -17,6 +17,13 @@ def _approval_line(a: dict[str, object]) -> str:
     return f"  - {what} (request {a['request_id']}){who}"
 
 
+def _gate_line(g: dict[str, object]) -> str:
+    """A gate and, where it judged the change against the base, what it found."""
+    first = str(g.get("detail", "")).split("\n", 1)[0]
+    said = first.startswith("diff coverage:") or "failing before the change" in first
+    return f"- {'✅' if g.get('passed') else '❌'} {g.get('name')}" + (f": {first}" if said else "")
+
+
 def body(entries: list[Entry], diffstat: str) -> str:
     ticket = first(entries, "ticket.submitted") or {}
     plan = (last(entries, "ticket.planned") or {}).get("plan", {})
@@ -42,7 +49,7 @@ def body(entries: list[Entry], diffstat: str) -> str:
         "```",
         "",
         "## Tests and gates",
-        *(f"- {'✅' if g['passed'] else '❌'} {g['name']}" for g in qa.get("gates", [])),
+        *(_gate_line(g) for g in qa.get("gates", [])),
         "",
         "## Safety guard",
         f"- {calls} tool call(s) proposed, {len(denied)} denied",

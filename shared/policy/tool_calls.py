@@ -41,7 +41,12 @@ TOOLS: dict[str, dict[str, tuple[str, bool]] | None] = {
     "insert_lines": {"path": (_STR, True), "line": (_INT, True), "text": (_STR, True)},
     "undo_edit": {"path": (_STR, True)},
     "search_files": {"pattern": (_STR, True), "path": (_STR, False), "regex": (_BOOL, False)},
-    "run_tests": {**_FIXED, "tests": (_STRS, False), "keyword": (_STR, False)},
+    "run_tests": {
+        **_FIXED,
+        "tests": (_STRS, False),
+        "keyword": (_STR, False),
+        "base": (_STR, False),
+    },
     "run_coverage": {**_FIXED, "threshold": (_NUM, False), "base": (_STR, False)},
     "run_lint": _FIXED,
     "run_semgrep": {**_FIXED, "base": (_STR, False)},

@@ -141,6 +141,9 @@ async def test_a_broken_test_is_fixed_in_the_next_round(
     assert failed["round"] == 1 and any("tests" in f for f in failed["findings"])
     fix = next(b for e, b in events if e == "task.ready.backend" and b["round"] == 2)
     assert fix["task"]["id"] == "fix-2"
+    # The fix round sees the failing test with its assertion, not only the gate's last line.
+    assert "tests gate:" in fix["task"]["description"], fix["task"]["description"]
+    assert "FAILED " in fix["task"]["description"] and "assert" in fix["task"]["description"]
     assert names.count("qa.passed") == 1 and names[-1] == "pr.opened"
 
 

@@ -370,6 +370,32 @@ async def test_coverage_and_semgrep_judge_only_the_change_since_base(
     assert bad.is_error and "refused" in text(bad)
 
 
+async def test_tests_run_on_the_base_commits_files_when_asked(
+    sandbox: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "tests" / "test_old.py").write_text(
+        "def test_broken() -> None:\n    assert 1 == 2\n"
+    )
+    git(worktree, "add", "-A")
+    git(worktree, "commit", "-q", "-m", "a test already failing")
+    git(worktree, "tag", "base")
+    (worktree / "calc.py").write_text("def add(a: int, b: int) -> int:\n    return a - b\n")
+    ids = ["tests/test_old.py::test_broken", "tests/test_calc.py::test_add"]
+    async with Client(sandbox) as client:
+
+        async def run(tool: str, **args: Any) -> CallToolResult:
+            return await call(client, tool, args, decide(tool, args))
+
+        now = text(await run("run_tests", tests=ids))
+        before = text(await run("run_tests", tests=ids, base="base"))
+        missing = await run("run_tests", tests=ids, base="no-such-ref")
+    assert "2 failed" in now, now
+    assert "(on base)" in before and "1 failed, 1 passed" in before, before
+    assert "FAILED tests/test_old.py::test_broken" in before
+    assert missing.is_error and "could not check out no-such-ref" in text(missing)
+    assert (worktree / "calc.py").read_text().endswith("a - b\n")  # the worktree untouched
+
+
 # --------------------------------------------------------------------------- over stdio
 
 

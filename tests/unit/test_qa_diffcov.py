@@ -135,3 +135,42 @@ def test_a_failed_test_run_keeps_its_assertions_and_its_summary() -> None:
     assert failure_digest("collected 0 items\nno tests ran") == "collected 0 items\nno tests ran"
     gate = judge(Gate("tests", "run_tests", {}), True, f"$ pytest\n[exit code 1, 1s]\n{out}")
     assert "E       assert 4 == 2" in gate.detail
+
+
+def test_failures_that_predate_the_change_are_reported_not_held_against_it() -> None:
+    from services.qa.gates import against_base, changed_files, failed_tests, to_check_on_base
+    from shared.messages import GateResult
+
+    out = (
+        "F.F\n=== short test summary info ===\n"
+        "FAILED tests/test_old.py::test_flaky - assert 1 == 2\n"
+        "FAILED tests/test_new.py::test_added - AssertionError\n"
+        "ERROR tests/test_old.py::test_io - OSError\nFAILED tests/test_old.py::test_flaky\n"
+        "2 failed, 1 error\n"
+    )
+    failed = failed_tests(out)
+    assert failed == ["tests/test_old.py::test_flaky", "tests/test_new.py::test_added",
+                      "tests/test_old.py::test_io"]  # fmt: skip
+    diff = (
+        "diff --git a/calc.py b/calc.py\n+x\ndiff --git a/tests/test_new.py b/tests/test_new.py\n"
+    )
+    changed = changed_files(diff + "\n# untracked files (not in the diff):\nnotes.txt\n")
+    assert changed == {"calc.py", "tests/test_new.py", "notes.txt"}
+    check = to_check_on_base(failed, changed)
+    assert check == ["tests/test_old.py::test_flaky", "tests/test_old.py::test_io"]
+    gate = GateResult(name="tests", passed=False, detail="2 failed, 1 error")
+    # Both old ones failed before too, but the new test still fails: the gate fails, naming it.
+    on_base = "FAILED tests/test_old.py::test_flaky\nERROR tests/test_old.py::test_io\n"
+    mixed = against_base(gate, failed, failed_tests(on_base))
+    assert not mixed.passed
+    assert mixed.detail.startswith("1 test(s) failing because of the change: tests/test_new.py")
+    assert findings([mixed]) == [
+        "tests: 1 test(s) failing because of the change: tests/test_new.py::test_added"
+    ]
+    # Only old failures, each failing on the base as well: reported, and the gate passes.
+    only_old = against_base(gate, check, check)
+    assert only_old.passed and "failing before the change too" in only_old.detail
+    # A failure the base does not share is the change's: the gate keeps failing.
+    assert against_base(gate, check, check[:1]) != gate
+    assert not against_base(gate, check, check[:1]).passed
+    assert against_base(gate, check, []) == gate
