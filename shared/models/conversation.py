@@ -7,6 +7,7 @@ and each tool's name and parameters. In every text, these are masked (the rules,
 - ISO times (``2026-12-07T17:06:50Z``, with or without zone or fraction) -> ``<time>``
 - absolute paths of two or more parts (``/home/x/work/...``) -> ``<path>``
 - lowercase ULIDs (job, step and request ids) -> ``<id>``
+- memory addresses in Python's reprs (``at 0x7f31f0669800``) -> ``<addr>``
 - hex runs of 7 to 64 digits that hold a letter and a digit (commit ids, fence ids) -> ``<hex>``
 - durations (``0.53s``, ``12 ms``, ``1.2 seconds``) -> ``<dur>``
 - the score of a search hit (``score 0.8123``) -> ``score <n>``
@@ -32,6 +33,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"(?<![\w.~-])/(?:[\w.@+-]+/)+[\w.@+-]*"), "<path>"),
     (re.compile(r"\b[0-9a-hjkmnp-tv-z]{26}\b"), "<id>"),
+    (re.compile(r"\b0x[0-9a-f]{6,16}\b"), "<addr>"),
     (re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64}\b"), "<hex>"),
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|sec|secs|seconds)\b"), "<dur>"),
     (re.compile(r"\bscore \d+(?:\.\d+)?"), "score <n>"),

@@ -40,15 +40,20 @@ def _body(tool_output: str, ticket: str = "Add /health") -> dict[str, Any]:
 def test_the_masks_hide_what_differs_between_runs_of_the_same_job() -> None:
     one = _body(
         "rootdir: /tmp/a/work/engineer-backend-11/01m98rfj28tx043g1sdzyb10xh\n"
-        "3 passed in 0.53s at 2026-12-07T17:06:50Z commit 3f2a1b9c (score 0.8123)"
+        "3 passed in 0.53s at 2026-12-07T17:06:50Z commit 3f2a1b9c (score 0.8123)\n"
+        "get = <function get.<locals>.call at 0x7f31f0669800>"
     )
     two = _body(
         "rootdir: /home/ci/.devforge/work/engineer-backend-7/01m98rgy6g1qm3z7tap3525hzz\n"
-        "3 passed in 1.2 seconds at 2027-01-02 03:04:05 commit 9c8d7e6f (score 0.5)"
+        "3 passed in 1.2 seconds at 2027-01-02 03:04:05 commit 9c8d7e6f (score 0.5)\n"
+        "get = <function get.<locals>.call at 0x7fe41dce6440>"
     )
     assert conversation.digest(one) == conversation.digest(two)
     masked = conversation.mask(one["messages"][3]["content"])
-    assert masked == "rootdir: <path>\n3 passed in <dur> at <time> commit <hex> (score <n>)"
+    assert masked == (
+        "rootdir: <path>\n3 passed in <dur> at <time> commit <hex> (score <n>)\n"
+        "get = <function get.<locals>.call at <addr>>"
+    )
 
 
 @pytest.mark.parametrize(
