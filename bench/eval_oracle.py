@@ -68,9 +68,12 @@ def run() -> dict[str, Any]:
         "notes": (
             "`devforge eval bench/eval/tasks.jsonl --model oracle --concurrency 2` on the "
             "project's own task set (13 tasks, 3 repositories written for DevForge; see "
-            "bench/eval/PROVENANCE.md). The oracle applies each gold patch through the "
-            "engineers' real tools, so every unresolved task is a platform failure; its class "
-            "says which part stopped it. Wall time includes the stack's start and stop."
+            "bench/eval/PROVENANCE.md). The oracle applies each gold patch, then the tests "
+            "that came with it, through the engineers' real tools, so every unresolved task is "
+            "a platform failure; its class says which part stopped it (the judge puts the test "
+            "files back to the base commit before applying test_patch, as SWE-bench's harness "
+            "does). QA judges the change: diff coverage, semgrep on changed lines, failures "
+            "checked against the base. Wall time includes the stack's start and stop."
         ),
         "tasks": report["total_instances"],
         "resolved": report["resolved_instances"],
