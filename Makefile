@@ -20,7 +20,14 @@ $(TOOLS)/bin/semgrep:
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet semgrep==$(SEMGREP_VERSION)
 
-install: $(STAMP) $(TOOLS)/bin/semgrep
+# Wheels the tests' local package index serves (prepared environments get pytest from it).
+WHEELS := .cache/wheelhouse
+$(WHEELS)/.filled: tests/data/wheelhouse.txt
+	@mkdir -p $(WHEELS)
+	$(PY) -m pip download --quiet --only-binary=:all: --no-deps -d $(WHEELS) -r tests/data/wheelhouse.txt
+	@touch $@
+
+install: $(STAMP) $(TOOLS)/bin/semgrep $(WHEELS)/.filled
 
 demo: install
 	$(VENV)/bin/devforge demo

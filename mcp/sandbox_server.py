@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from shared.envspec import PrepareError
 from shared.executor import (
     Decision,
     Executor,
@@ -40,7 +41,6 @@ from shared.executor import (
 )
 from shared.prepare import (
     PrepareConfig,
-    PrepareError,
     environment_for,
     prepare,
     read_declared,
@@ -106,11 +106,12 @@ def build_server(
 
     prepare_config = PrepareConfig.from_env()
 
-    def prepared() -> tuple[list[Path], dict[str, str]]:
-        """Mounts for the environment prepared for the worktree's current requirements."""
+    def prepared(code: Path) -> tuple[list[Path], dict[str, str]]:
+        """Mounts for the environment prepared for the worktree's current dependency files,
+        with ``code`` (the worktree, or a base commit's files) on the import path."""
         if prepare_config is None:
             return [], {}
-        return environment_for(prepare_config, executor.tenant or "_", root)
+        return environment_for(prepare_config, executor.tenant or "_", root, code)
 
     async def run(
         command: Sequence[str] | str,
@@ -121,7 +122,7 @@ def build_server(
         rw_binds: Sequence[Path] = (),
         env_extra: dict[str, str] | None = None,
     ) -> Result:
-        env_binds, env_vars = prepared()
+        env_binds, env_vars = prepared(cwd or root)
         try:
             return await run_sandboxed(
                 command,
@@ -161,27 +162,25 @@ def build_server(
 
     @server.tool(structured_output=False)
     async def prepare_env(decision: Decision) -> str:
-        """Install the repository's pinned test dependencies (requirements*.txt) into a cached
-        environment that later commands mount read-only; network only to package registries."""
+        """Build the repository's own test environment (pyproject.toml, setup.py/setup.cfg,
+        requirement files) into a cached virtualenv that later commands use, mounted read-only;
+        network only to the platform's package index."""
         if prepare_config is None:
             raise ToolError("the prepare phase is not configured (DEVFORGE_ENVS_DIR)")
         try:
             decl = read_declared(root)
-            if not decl.requirements:
-                return "nothing to prepare: no requirements file declares dependencies"
+            if not decl.needed:
+                what = decl.describe() or "no dependency file"
+                return f"nothing to prepare: {what} declares nothing beyond the test tools"
             _, built, result = await prepare(prepare_config, executor.tenant or "_", root, decl)
         except PrepareError as exc:
             raise ToolError(f"refused: {exc}") from None
         except SandboxUnavailable as exc:
             raise ToolError(f"sandbox unavailable: {exc}") from None
-        files = ", ".join(decl.files)
         if not built:
-            return f"environment ready (cached) for {files}: {len(decl.requirements)} package(s)"
+            return f"environment ready (cached) for {decl.describe()}"
         assert result is not None
-        return (
-            f"environment built for {files}: {len(decl.requirements)} package(s)\n"
-            + (result.render()[-2000:])
-        )
+        return f"environment built for {decl.describe()}\n" + result.render()[-2000:]
 
     @server.tool(structured_output=False)
     async def run_tests(
@@ -336,6 +335,7 @@ def _selection(tests: list[str], keyword: str | None) -> list[str]:
 
 
 def _need_pytest_cov(cmd: list[str]) -> None:
+    """DevForge's own toolchain must carry pytest-cov (a prepared environment always does)."""
     if cmd[:3] == ["python", "-m", "pytest"] and importlib.util.find_spec("pytest_cov") is None:
         raise ToolError("coverage unavailable: pytest-cov is not in the sandbox toolchain")
 

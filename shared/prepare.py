@@ -1,5 +1,6 @@
-"""The prepare phase: install a repository's declared, pinned test dependencies into a cached
-environment outside its worktree, with egress only to allowlisted package registries.
+"""The prepare phase: build a repository's own test environment (a virtualenv made by uv, from
+what ``shared.envspec`` reads in its files) outside its worktree, with egress only to
+allowlisted package registries.
 
 How the egress limit is enforced (not advised): the installer runs in the usual bubblewrap
 sandbox, which has no network at all (a network namespace with only its own loopback). A unix
@@ -8,41 +9,38 @@ on the sandbox's loopback; outside, ``socat`` forwards it to a ``tinyproxy`` tha
 host not on the allowlist (``FilterDefaultDeny``) and tunnels TLS only to port 443. A process in
 the sandbox that ignores the proxy settings has nowhere to connect to.
 
-The environment is keyed by the tenant and a hash of the requirements and the interpreter, built
-in a temporary directory and renamed into place, so concurrent jobs share it and a half-built
-one is never used. Later sandboxed commands mount it read-only (``mounts_for``).
+The environment is keyed by the tenant, a hash of the dependency files and the interpreter
+(``shared.interpreters``), built in a temporary directory and renamed into place, so concurrent
+jobs share it and a half-built one is never used. uv's package cache is per tenant: a build runs
+the repository's untrusted code and must not poison another tenant's packages. Later sandboxed
+commands mount the environment read-only with its ``bin`` first on ``PATH``, and the job's own
+code (the worktree, and its ``src`` when present) on ``PYTHONPATH``: the project is never
+installed, so two jobs on one repository each import their own change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
+import shlex
 import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from packaging.requirements import InvalidRequirement, Requirement
-
+from shared.envspec import Declared, PrepareError, declared
 from shared.ids import check_tenant
+from shared.interpreters import available, choose
 from shared.sandbox import Result, SandboxUnavailable, run_sandboxed, sandbox_env
 
-# Looked for at the worktree's root, in this order; every one present is installed.
-REQUIREMENT_FILES = ("requirements.txt", "requirements-test.txt", "requirements-dev.txt")
-MAX_REQUIREMENTS_BYTES = 256 * 1024
+MAX_DEPENDENCY_FILE_BYTES = 256 * 1024
 INNER_PROXY_PORT = 3128
 DEFAULT_ALLOWLIST = ("pypi.org", "files.pythonhosted.org")
 DEFAULT_INDEX = "https://pypi.org/simple"
-
-
-class PrepareError(ValueError):
-    """The declared dependencies cannot be prepared (unpinned, unsupported, unreadable)."""
 
 
 @dataclass(frozen=True)
@@ -75,104 +73,64 @@ class PrepareConfig:
         )
 
 
-@dataclass
-class Declared:
-    """The pinned requirements a repository declares (empty: nothing to prepare)."""
-
-    requirements: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-
-    def key(self) -> str:
-        text = "\n".join(sorted(set(self.requirements)))
-        impl = f"{sys.implementation.name}-{sys.version_info.major}.{sys.version_info.minor}"
-        return hashlib.sha256(f"{impl}\n{text}".encode()).hexdigest()[:24]
+def env_path(config: PrepareConfig, tenant: str, decl: Declared, interpreter: str) -> Path:
+    return config.envs_dir / check_tenant(tenant) / decl.key(interpreter)
 
 
-def parse_requirements(name: str, text: str) -> list[str]:
-    """The requirement lines of one file, each pinned with ``==``; anything else is refused.
-
-    Options (``--index-url``, ``-e``, ``-c`` ...) are refused: where packages come from is the
-    platform's setting, not the repository's. ``-r`` of another declared file is allowed (those
-    files are read anyway)."""
-    out: list[str] = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        where = f"{name} line {number}"
-        if line.startswith("-"):
-            parts = line.split()
-            if parts[0] in ("-r", "--requirement") and parts[1:] and parts[1] in REQUIREMENT_FILES:
-                continue
-            raise PrepareError(f"{where}: option {parts[0]!r} is not supported")
-        try:
-            req = Requirement(line.split(" --hash", 1)[0].strip())
-        except InvalidRequirement as exc:
-            raise PrepareError(f"{where}: not a requirement ({exc})") from None
-        specs = list(req.specifier)
-        if req.url or len(specs) != 1 or specs[0].operator not in ("==", "==="):
-            raise PrepareError(f"{where}: {line!r} is not pinned (use name==version)")
-        if "*" in specs[0].version:
-            raise PrepareError(f"{where}: {line!r} is not pinned to one version")
-        out.append(str(req))
-    return out
+def code_paths(tree: Path) -> str:
+    """The job's own code on the import path: the tree, and its ``src`` layout when present."""
+    return ":".join(str(p) for p in (tree, tree / "src") if p.is_dir())
 
 
-def declared(files: dict[str, str]) -> Declared:
-    """What the repository declares, from the contents of its requirement files by name."""
-    d = Declared()
-    for name in REQUIREMENT_FILES:
-        if name in files:
-            d.requirements += parse_requirements(name, files[name])
-            d.files.append(name)
-    return d
-
-
-def env_path(config: PrepareConfig, tenant: str, decl: Declared) -> Path:
-    return config.envs_dir / check_tenant(tenant) / decl.key()
-
-
-def mounts_for(env: Path) -> tuple[list[Path], dict[str, str]]:
+def mounts_for(env: Path, tree: Path) -> tuple[list[Path], dict[str, str]]:
     """(read-only mounts, environment) that make a prepared environment usable in the sandbox."""
     path = f"{env / 'bin'}:{sandbox_env()['PATH']}"
-    return [env], {"PYTHONPATH": str(env), "PATH": path}
+    return [env], {"PATH": path, "VIRTUAL_ENV": str(env), "PYTHONPATH": code_paths(tree)}
 
 
-def read_declared(root: Path) -> Declared:
-    """The worktree's declared requirements (files read beneath the root, never via links)."""
+def _reader(root: Path) -> Callable[[str], str | None]:
     from shared.executor import PathRefused, is_regular, open_beneath
 
-    files: dict[str, str] = {}
-    for name in REQUIREMENT_FILES:
+    def read(name: str) -> str | None:
         try:
             fd = open_beneath(root, name, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
-            continue
+            return None
         except (OSError, PathRefused) as exc:
             raise PrepareError(f"{name}: cannot be read ({exc})") from None
         try:
             if not is_regular(fd):
                 raise PrepareError(f"{name}: not a regular file")
-            data = os.read(fd, MAX_REQUIREMENTS_BYTES + 1)
+            data = os.read(fd, MAX_DEPENDENCY_FILE_BYTES + 1)
         finally:
             os.close(fd)
-        if len(data) > MAX_REQUIREMENTS_BYTES:
-            raise PrepareError(f"{name}: larger than {MAX_REQUIREMENTS_BYTES} bytes")
-        files[name] = data.decode("utf-8", "replace")
-    return declared(files)
+        if len(data) > MAX_DEPENDENCY_FILE_BYTES:
+            raise PrepareError(f"{name}: larger than {MAX_DEPENDENCY_FILE_BYTES} bytes")
+        return data.decode("utf-8", "replace")
+
+    return read
+
+
+def read_declared(root: Path) -> Declared:
+    """The worktree's declared environment (files read beneath the root, never via links)."""
+    return declared(_reader(root))
 
 
 def environment_for(
-    config: PrepareConfig, tenant: str, root: Path
+    config: PrepareConfig, tenant: str, root: Path, code: Path | None = None
 ) -> tuple[list[Path], dict[str, str]]:
     """(read-only mounts, environment) of the environment prepared for the worktree's current
-    requirements; nothing when none is declared or it was not built."""
+    dependency files, with ``code`` (the worktree by default) on the import path; nothing when
+    none is needed or it was not built."""
     try:
         decl = read_declared(root)
+        if not decl.needed:
+            return [], {}
+        interpreter = choose(decl.requires_python, available())
     except PrepareError:
         return [], {}
-    env = env_path(config, tenant, decl)
-    return mounts_for(env) if decl.requirements and env.is_dir() else ([], {})
+    env = env_path(config, tenant, decl, interpreter.path)
+    return mounts_for(env, code or root) if env.is_dir() else ([], {})
 
 
 def _free_port() -> int:
@@ -323,25 +281,27 @@ async def run_with_egress(
         )
 
 
-def _begin(config: PrepareConfig, tenant: str, decl: Declared) -> tuple[Path, Path | None]:
-    """(the environment's place, a fresh build directory beside it; None when it exists)."""
-    target = env_path(config, tenant, decl)
+def _begin(target: Path, decl: Declared) -> Path | None:
+    """A fresh build directory beside the environment's place (None when it exists), holding
+    the requirement lists the installer reads."""
     if target.is_dir():
-        return target, None
+        return None
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    (building / ".requirements.txt").write_text("\n".join(decl.requirements) + "\n")
-    return target, building
+    (building / "spec").mkdir()
+    (building / "spec" / "requirements.txt").write_text("\n".join(decl.install_list()) + "\n")
+    (building / "spec" / "constraints.txt").write_text("\n".join(decl.constraints) + "\n")
+    return building
 
 
 def _finish(building: Path, target: Path) -> None:
     """Seal a built environment and move it into place (or drop it for an equal one)."""
-    (building / ".requirements.txt").unlink()
-    for p in [building, *building.rglob("*")]:
+    env = building / "env"
+    for p in [env, *env.rglob("*")]:
         if not p.is_symlink():
             p.chmod(p.stat().st_mode & ~0o022)  # nobody else may change it from now on
     try:
-        building.rename(target)
+        env.rename(target)
     except OSError:
         if not target.is_dir():  # lost a race to an equal environment: that one is used
             raise
@@ -349,36 +309,80 @@ def _finish(building: Path, target: Path) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
-def _installer(config: PrepareConfig, building: Path) -> list[str]:
-    argv = [sys.executable, "-m", "pip", "install", "--no-input", "--disable-pip-version-check"]
-    argv += ["--no-cache-dir", "--target", str(building), "--index-url", config.index_url]
-    argv += ["-r", str(building / ".requirements.txt")]
-    host = urlsplit(config.index_url).hostname
-    if config.index_url.startswith("http://") and host:
-        argv += ["--trusted-host", host]  # a plain-HTTP mirror on the allowlist
-    return argv
+def uv_binary() -> str:
+    """uv beside this interpreter (a dependency of DevForge's own), else on PATH."""
+    own = Path(sys.prefix) / "bin" / "uv"
+    found = str(own) if own.exists() else shutil.which("uv")
+    if not found:
+        raise SandboxUnavailable("uv is not installed (needed to build environments)")
+    return found
+
+
+def build_script(
+    config: PrepareConfig, building: Path, worktree: Path, decl: Declared, python: str
+) -> str:
+    """The two installer commands: a relocatable virtualenv, then the declared packages."""
+    uv = uv_binary()
+    env = building / "env"
+    install = [uv, "pip", "install", "--python", str(env / "bin" / "python")]
+    install += ["--index-url", config.index_url, "-r", str(building / "spec" / "requirements.txt")]
+    if decl.constraints:
+        install += ["-c", str(building / "spec" / "constraints.txt")]
+    if decl.project is not None:
+        install += ["-r", str(worktree / decl.project)]
+        for extra in decl.extras:
+            install += ["--extra", extra]
+    create = [uv, "venv", "--quiet", "--relocatable", "--python", python, str(env)]
+    return f"{shlex.join(create)} && {shlex.join(install)}"
+
+
+def _uv_env(config: PrepareConfig, tenant: str) -> tuple[Path, dict[str, str]]:
+    cache = config.envs_dir / check_tenant(tenant) / ".uv-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache, {
+        "UV_CACHE_DIR": str(cache),
+        "UV_NO_CONFIG": "1",  # a repository's uv.toml or [tool.uv] never picks the index
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_LINK_MODE": "copy",
+        "UV_NO_PROGRESS": "1",
+    }
 
 
 async def prepare(
     config: PrepareConfig, tenant: str, worktree: Path, decl: Declared
 ) -> tuple[Path, bool, Result | None]:
-    """(environment, built now?, installer result). Cached: an existing environment is reused."""
-    target, building = await asyncio.to_thread(_begin, config, tenant, decl)
+    """(environment, built now?, installer result). Cached: an existing environment is reused.
+    PrepareError names why it cannot be built (no interpreter, the installer failed)."""
+    interpreter = choose(decl.requires_python, available())
+    target = env_path(config, tenant, decl, interpreter.path)
+    building = await asyncio.to_thread(_begin, target, decl)
     if building is None:
         return target, False, None
     try:
+        cache, uv_env = await asyncio.to_thread(_uv_env, config, tenant)
+        script = build_script(config, building, worktree, decl, interpreter.path)
         result = await run_with_egress(
-            _installer(config, building),
+            ["/bin/bash", "-c", script],
             worktree,
             allowlist=config.allowlist,
-            writable=[building],
+            writable=[building, cache],
             timeout_s=config.timeout_s,
+            env_extra=uv_env,
         )
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, building, True)
         raise
     if result.exit_code != 0 or result.timed_out:
         await asyncio.to_thread(shutil.rmtree, building, True)
-        raise PrepareError(f"installing the declared dependencies failed: {result.render()}")
+        raise PrepareError(f"installing the declared dependencies failed: {_why(result)}")
     await asyncio.to_thread(_finish, building, target)
     return target, True, result
+
+
+def _why(result: Result) -> str:
+    """The installer's own reason: uv's error lines, else the output's tail, on one line."""
+    if result.timed_out:
+        return "the installer timed out"
+    lines = [ln.strip() for ln in result.output.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith(("error:", "cause:", "Caused by:", "\u00d7"))]
+    return " ".join((errors or lines[-3:]) or [f"exit code {result.exit_code}"])[:1000]

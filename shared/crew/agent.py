@@ -261,29 +261,33 @@ async def run_agent(
         )
         if "prepare_env" in SETUP_TOOLS.get(role, ()):
             ok, output = await gateway.run("prepare_env", {}, step_id=f"{run_key}-env")
-            if not ok:  # not fatal: the model is told, and the tests will show what is missing
+            _, refused, why = output.partition("refused: ")
+            if not ok and refused:  # the repository's own declaration cannot be met
+                stop = f"{role}: the repository's environment cannot be prepared: {why.strip()}"
+            elif not ok:  # not fatal: the model is told, and the tests will show what is missing
                 input_text += f"\n\nNote: the test environment could not be prepared: {output}"
-        try:
-            async with provider:
-                result = await Runner.run(
-                    agent,
-                    input_text,
-                    max_turns=ctx.service.settings.agent_max_turns,
-                    run_config=RunConfig(
-                        model_provider=provider, tracing_disabled=not provider.tracing
-                    ),
-                )
-        except BudgetExceeded as exc:
-            stop, stop_kind = f"{role}: {exc.reason}", BudgetStop
-        except NotRecordedError as exc:
-            stop, stop_kind = f"{role}: {exc}", AgentStop
-        except ModelsUnavailableError as exc:
-            failure = f"{role}: no model answered: {exc}"
-        except AgentsException as exc:
-            if is_outage(exc):  # not the agent's failure: its cause is the bus or the database
-                outage = exc
-            else:
-                failure = f"{role}: {type(exc).__name__}: {exc}"
+        if stop is None:  # no model turn when the environment was refused
+            try:
+                async with provider:
+                    result = await Runner.run(
+                        agent,
+                        input_text,
+                        max_turns=ctx.service.settings.agent_max_turns,
+                        run_config=RunConfig(
+                            model_provider=provider, tracing_disabled=not provider.tracing
+                        ),
+                    )
+            except BudgetExceeded as exc:
+                stop, stop_kind = f"{role}: {exc.reason}", BudgetStop
+            except NotRecordedError as exc:
+                stop, stop_kind = f"{role}: {exc}", AgentStop
+            except ModelsUnavailableError as exc:
+                failure = f"{role}: no model answered: {exc}"
+            except AgentsException as exc:
+                if is_outage(exc):  # not the agent's failure: its cause is the bus or the database
+                    outage = exc
+                else:
+                    failure = f"{role}: {type(exc).__name__}: {exc}"
         if recorded and failure is None and outage is None:
             ctx.log.info(
                 "replayed_turns", run=run_key, turns=min(len(recorded), provider.next_turn)

@@ -4,6 +4,7 @@ out of the worktree are refused even when the guard signed them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -68,6 +69,11 @@ def job() -> str:
 
 @pytest.fixture
 def decide(signer: Signer, tenant: str, job: str) -> Decide:
+    return decide_for(signer, tenant, job)
+
+
+def decide_for(signer: Signer, tenant: str, job: str) -> Decide:
+    """Decisions signed by ``signer`` for one job, each with a fresh step id."""
     counter = iter(range(1, 10_000))
 
     def make(
@@ -476,8 +482,111 @@ async def test_prepare_env_installs_what_the_tests_then_import(
             assert with_args.is_error  # the decision covers exactly no arguments
             built = await call(client, "prepare_env", {}, decide("prepare_env", {}))
             assert not built.is_error, text(built)
-            assert text(built).startswith("environment built for requirements-dev.txt")
+            assert text(built).startswith("environment built for pyproject.toml, requirements-dev")
             again = await call(client, "prepare_env", {}, decide("prepare_env", {}))
             assert text(again).startswith("environment ready (cached)")
             after = await call(client, "run_tests", {}, decide("run_tests", {}))
     assert "exit code 0" in text(after) and "2 passed" in text(after), text(after)
+
+
+PROJECT = """[project]
+name = "acme"
+requires-python = ">=3.8"
+dependencies = ["tinypkg"]
+
+[project.optional-dependencies]
+test = ["pytest"]
+"""
+
+
+def _acme(wt: Path, suffix: str) -> None:
+    (wt / "src" / "acme").mkdir(parents=True, exist_ok=True)
+    (wt / "src" / "acme" / "__init__.py").write_text(
+        f"import tinypkg\n\n\ndef value() -> str:\n    return tinypkg.VALUE + {suffix!r}\n"
+    )
+    (wt / "tests" / "test_acme.py").write_text(
+        f"import acme\n\n\ndef test_value() -> None:\n    assert acme.value() == 'v1{suffix}'\n"
+    )
+
+
+async def test_each_job_runs_its_repositorys_own_environment_and_imports_its_own_code(
+    executor: Executor,
+    decide: Decide,
+    worktree: Path,
+    tmp_path: Path,
+    pg_url: str,
+    signer: Signer,
+    tenant: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (worktree / "pyproject.toml").write_text(PROJECT)
+    (worktree / "requirements-dev.txt").write_text("-e .[test]\n")
+    _acme(worktree, "-base")
+    git(worktree, "add", "-A")
+    git(worktree, "commit", "-q", "-m", "acme")
+    second = tmp_path / "second"
+    git(worktree, "worktree", "add", "-q", str(second))
+    _acme(second, "-other")  # another job on the same repository, with its own change
+    other = Executor(
+        verifier=Verifier([signer.public_key]),
+        tenant=tenant,
+        job_id=f"j{secrets.token_hex(6)}",
+        store=PgExecutionStore(pg_url),
+    )
+    assert other.job_id is not None
+    decide_other = decide_for(signer, tenant, other.job_id)
+    with package_index(tmp_path / "index", "tinypkg", "1.0", "v1") as index:
+        for k, v in PrepareConfig(tmp_path / "envs", index, ("localhost",)).to_env().items():
+            monkeypatch.setenv(k, v)
+        one = sandbox_server.build_server(executor, worktree, timeout_s=120)
+        two = sandbox_server.build_server(other, second, timeout_s=120)
+        async with Client(one) as a, Client(two) as b:
+            built = text(await call(a, "prepare_env", {}, decide("prepare_env", {})))
+            reused = text(await call(b, "prepare_env", {}, decide_other("prepare_env", {})))
+            runs = await asyncio.gather(
+                call(a, "run_tests", {}, decide("run_tests", {})),
+                call(b, "run_tests", {}, decide_other("run_tests", {})),
+            )
+            where = {"command": "python -c 'import sys; print(sys.prefix)'"}
+            prefix = text(await call(a, "run_command", where, decide("run_command", where)))
+    await other.aclose()
+    assert built.startswith("environment built for pyproject.toml, requirements-dev.txt"), built
+    assert "(extras: test)" in built
+    assert reused.startswith("environment ready (cached)"), reused  # same files: built once
+    assert [("exit code 0" in text(r), "2 passed" in text(r)) for r in runs] == [(True, True)] * 2
+    assert str(tmp_path / "envs" / tenant) in prefix  # not DevForge's own virtualenv
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        (
+            {"requirements.txt": "--index-url http://evil.example/simple\n"},
+            "--index-url is refused",
+        ),
+        ({"requirements.txt": "tinypkg>=5\n"}, "installing the declared dependencies failed"),
+        ({"pyproject.toml": PROJECT.replace(">=3.8", ">=3.99")}, "requires-python '>=3.99'"),
+    ],
+)
+async def test_an_environment_that_cannot_be_built_is_refused_with_its_reason(
+    executor: Executor,
+    decide: Decide,
+    worktree: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, str],
+    problem: str,
+) -> None:
+    for name, content in files.items():
+        (worktree / name).write_text(content)
+    with package_index(tmp_path / "index", "tinypkg", "1.0", "v1") as index:
+        for k, v in PrepareConfig(tmp_path / "envs", index, ("localhost",)).to_env().items():
+            monkeypatch.setenv(k, v)
+        server = sandbox_server.build_server(executor, worktree, timeout_s=120)
+        async with Client(server) as client:
+            result = await call(client, "prepare_env", {}, decide("prepare_env", {}))
+    assert result.is_error and "prepare_env: refused: " in text(result), text(result)
+    assert problem in text(result) and "\n" not in text(result).strip(), text(result)
+    if "installing" in problem:
+        assert "tinypkg" in text(result)  # uv's own reason, on one line
+    assert not any((tmp_path / "envs").rglob("bin/python"))  # nothing half-built is kept

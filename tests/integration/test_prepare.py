@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.prepare import PrepareConfig, declared, mounts_for, prepare, run_with_egress
+from shared.prepare import PrepareConfig, mounts_for, prepare, read_declared, run_with_egress
 from shared.sandbox import run_sandboxed
 from tests.support.registry import package_index, serve_dir
 
@@ -41,22 +41,23 @@ def worktree(tmp_path: Path) -> Path:
     return wt
 
 
-async def test_a_pinned_package_from_the_registry_installs_and_is_mounted_read_only(
+async def test_a_package_from_the_registry_installs_and_is_mounted_read_only(
     tmp_path: Path, worktree: Path
 ) -> None:
     with package_index(tmp_path / "index", "tinypkg", "1.0", "prepared-42") as index:
         config = PrepareConfig(
             envs_dir=tmp_path / "envs", index_url=index, allowlist=("localhost",)
         )
-        decl = declared({"requirements-dev.txt": (worktree / "requirements-dev.txt").read_text()})
+        decl = read_declared(worktree)
         env, built, result = await prepare(config, "acme", worktree, decl)
         assert built and result is not None and result.exit_code == 0, result
         assert env.parent == tmp_path / "envs" / "acme"  # outside the worktree, per tenant
+        assert (tmp_path / "envs" / "acme" / ".uv-cache").is_dir()  # the tenant's own cache
         assert not _found(worktree, "tinypkg*")
         again, built_again, _ = await prepare(config, "acme", worktree, decl)
         assert again == env and not built_again  # cached: nothing is fetched twice
 
-    binds, extra = mounts_for(env)
+    binds, extra = mounts_for(env, worktree)
     use = await run_sandboxed(
         ["python", "-c", "import tinypkg; print(tinypkg.VALUE)"],
         worktree,
@@ -65,12 +66,20 @@ async def test_a_pinned_package_from_the_registry_installs_and_is_mounted_read_o
     )
     assert use.exit_code == 0 and "prepared-42" in use.output, use.output
     write = await run_sandboxed(
-        ["python", "-c", f"open({str(env / 'tinypkg' / 'x.py')!r}, 'w')"],
+        ["python", "-c", f"open({str(env / 'x.py')!r}, 'w')"],
         worktree,
         ro_binds=binds,
         env_extra=extra,
     )
     assert write.exit_code != 0 and "Read-only file system" in write.output
+    # The environment's own interpreter: DevForge's packages are not on its path.
+    own = await run_sandboxed(
+        ["python", "-c", "import sys; print(sys.prefix); import faststream"],
+        worktree,
+        ro_binds=binds,
+        env_extra=extra,
+    )
+    assert own.output.startswith(str(env)) and "No module named 'faststream'" in own.output
     without = await run_sandboxed(["python", "-c", "import tinypkg"], worktree)
     assert without.exit_code != 0  # only mounted when asked for
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+import shutil
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -57,17 +59,49 @@ def serve_dir(root: Path, host: str) -> Iterator[int]:
         server.server_close()
 
 
-@contextmanager
-def package_index(where: Path, name: str, version: str, value: str) -> Iterator[str]:
-    """A simple index on 127.0.0.1 serving one wheel; yields its URL as ``http://localhost:P``
-    (the proxy allowlists host names, and this one is ``localhost``)."""
+WHEELHOUSE = Path(__file__).resolve().parents[2] / ".cache" / "wheelhouse"
+
+
+def _project(wheel: Path) -> str:
+    return re.sub(r"[-_.]+", "-", wheel.name.split("-", 1)[0]).lower()
+
+
+def _index_pages(where: Path, wheels: list[Path]) -> None:
+    """PEP 503 pages, one per project, linking to the wheels (copied under ``files``)."""
     files = where / "files"
-    files.mkdir(parents=True)
-    wheel = build_wheel(files, name, version, value)
-    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    page = where / "simple" / name
-    page.mkdir(parents=True)
-    link = f'<a href="../../files/{wheel.name}#sha256={sha}">{wheel.name}</a>'
-    (page / "index.html").write_text(f"<!DOCTYPE html><html><body>{link}</body></html>\n")
+    files.mkdir(parents=True, exist_ok=True)
+    by_project: dict[str, list[Path]] = {}
+    for wheel in wheels:
+        if wheel.parent != files:
+            shutil.copy2(wheel, files / wheel.name)
+        by_project.setdefault(_project(wheel), []).append(files / wheel.name)
+    for project, found in by_project.items():
+        page = where / "simple" / project
+        page.mkdir(parents=True, exist_ok=True)
+        links = "".join(
+            f'<a href="../../files/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">'
+            f"{w.name}</a>\n"
+            for w in found
+        )
+        (page / "index.html").write_text(f"<!DOCTYPE html><html><body>{links}</body></html>\n")
+
+
+@contextmanager
+def local_index(where: Path, wheels: Sequence[Path] = ()) -> Iterator[str]:
+    """A simple index on 127.0.0.1 serving ``wheels`` and the test tools of the wheelhouse that
+    `make install` fills; yields its URL as ``http://localhost:P`` (the proxy allowlists host
+    names, and this one is ``localhost``)."""
+    house = sorted(WHEELHOUSE.glob("*.whl"))
+    if not house:
+        raise RuntimeError(f"no wheels in {WHEELHOUSE}: run `make install`")
+    _index_pages(where, [*house, *wheels])
     with serve_dir(where, "127.0.0.1") as port:
         yield f"http://localhost:{port}/simple"
+
+
+@contextmanager
+def package_index(where: Path, name: str, version: str, value: str) -> Iterator[str]:
+    """``local_index`` with one hand-built wheel whose package holds ``VALUE = value``."""
+    (where / "built").mkdir(parents=True)
+    with local_index(where, [build_wheel(where / "built", name, version, value)]) as url:
+        yield url
