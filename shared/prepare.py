@@ -85,7 +85,22 @@ def code_paths(tree: Path) -> str:
 def mounts_for(env: Path, tree: Path) -> tuple[list[Path], dict[str, str]]:
     """(read-only mounts, environment) that make a prepared environment usable in the sandbox."""
     path = f"{env / 'bin'}:{sandbox_env()['PATH']}"
-    return [env], {"PATH": path, "VIRTUAL_ENV": str(env), "PYTHONPATH": code_paths(tree)}
+    mounts = [env, *_interpreter_prefix(env)]
+    return mounts, {"PATH": path, "VIRTUAL_ENV": str(env), "PYTHONPATH": code_paths(tree)}
+
+
+def _interpreter_prefix(env: Path) -> list[Path]:
+    """The base interpreter's installation the environment links to, unless /usr has it."""
+    try:
+        cfg = (env / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return []
+    for line in cfg.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip():
+            prefix = Path(value.strip()).resolve().parent
+            return [] if prefix == Path("/usr") or Path("/usr") in prefix.parents else [prefix]
+    return []
 
 
 def _reader(root: Path) -> Callable[[str], str | None]:
