@@ -30,6 +30,10 @@ BENCHES: dict[str, tuple[str, str]] = {
     "indexing": ("bench.index_speed", "Indexing speed vs plain SentenceTransformer.encode"),
     "scale": ("bench.scale", "Scale: jobs per minute, overhead per tool call, bus per service"),
     "eval": ("bench.eval_oracle", "Evaluation: the project's task set with the oracle model"),
+    "prepare": (
+        "bench.prepare_env",
+        "A repository's own environment from the real registry: first and second job",
+    ),
     "tokens": (
         "bench.request_tokens",
         "Tokens per request per role: instructions and tool schemas",

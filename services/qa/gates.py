@@ -131,6 +131,10 @@ def findings(results: list[GateResult]) -> list[str]:
             lines = r.detail.strip().splitlines()
             first = _SUMMARY_FIRST.match(r.detail) is not None
             pick = (lines[0] if first else lines[-1]) if lines else ""
+            named = [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))]
+            if r.name == "tests" and named and not first:  # which tests, with their assertion
+                more = f" (and {len(named) - 3} more)" if len(named) > 3 else ""
+                pick = "; ".join(named[:3]) + more
             out.append(f"{r.name}: {pick or 'failed'}")
     return out
 

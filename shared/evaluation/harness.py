@@ -223,7 +223,7 @@ async def run_task(run: Run, task: Task) -> dict[str, Any]:
         return row
     run.progress(task.instance_id, "judging")
     verdict, pr_diff, head = await _judge(run, task, tenant, name, job)
-    gold = report.same_change(pr_diff, task.patch)
+    gold = report.same_change(pr_diff, task.patch, task.test_patch)
     row.update(
         resolved=verdict.resolved,
         pr={**{k: trace.body.get(k) for k in ("number", "url", "branch")}, "head": head},

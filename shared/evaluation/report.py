@@ -11,10 +11,14 @@ from shared.evaluation import patches
 ENV_SIGNS = ("ModuleNotFoundError", "No module named", "ImportError", "errors during collection")
 
 
-def same_change(pr_diff: str, gold: str) -> bool | None:
-    """Whether the PR changes exactly the gold patch's lines (None when either is unreadable)."""
+def same_change(pr_diff: str, gold: str, test_patch: str = "") -> bool | None:
+    """Whether the PR changes exactly the gold patch's lines, leaving aside the test files of
+    the task's test patch (the tests a change comes with; the judge resets them). None when a
+    patch is unreadable."""
     try:
-        return patches.changed_lines(pr_diff) == patches.changed_lines(gold)
+        tests = set(patches.paths(test_patch)) - set(patches.paths(gold))
+        made = {c for c in patches.changed_lines(pr_diff) if c[0] not in tests}
+        return made == patches.changed_lines(gold)
     except patches.PatchError:
         return None
 

@@ -154,18 +154,24 @@ def test_the_oracle_resolves_the_gold_patch_and_nothing_less(workspace: Path) ->
     assert gold["resolved"] is True, gold
     assert gold["matches_gold"] is True and gold["cost_usd"] == 0.0
     assert gold["cost_sources"] == ["oracle"]
-    # Two hunks, each viewed then replaced in place; never a whole-file write, never a shell.
-    assert gold["tool_calls"]["str_replace"] == 2, gold["tool_calls"]
+    # The fix's two hunks and its tests' one, each viewed then replaced in place; never a
+    # whole-file write, never a shell.
+    assert gold["tool_calls"]["str_replace"] == 3, gold["tool_calls"]
+    assert "+++ b/tests/test_calc.py" in gold["model_patch"]
     assert "write_file" not in gold["tool_calls"] and "run_command" not in gold["tool_calls"]
     assert "later.txt" not in gold["model_patch"]
     # Negative controls: no patch, and the gold patch less one hunk, resolve nothing.
     nothing = rows["acme__calc-nopatch"]
     assert nothing["resolved"] is False and not nothing.get("error"), nothing
-    assert "the crew changed nothing" in nothing["failure_reason"]
+    # Its tests go in without a fix: they fail, and QA stops the job on them.
+    assert "QA still failing" in nothing["failure_reason"], nothing
+    assert nothing["failure_class"] == "QA"
+    assert "FAILED tests/test_calc.py::test_add - assert -1 == 5" in nothing["failure_reason"]
     partial = rows["acme__calc-minus-hunk"]
     assert partial["resolved"] is False and not partial.get("error"), partial
-    assert partial["hidden_tests_failed"] == ["tests/test_calc.py::test_scale"], partial
-    assert partial["hidden_tests"]["tests/test_calc.py::test_add"] == "passed"
+    # Its tests show the missing hunk: QA names the failing test and the job stops there.
+    assert partial["failure_class"] == "QA", partial
+    assert "FAILED tests/test_calc.py::test_scale" in partial["failure_reason"], partial
     # Bad input: one readable reason each, and the run went on.
     assert rows["acme__calc-missing"]["error"] == "missing field(s): patch"
     assert "unknown repository acme/nosuch" in rows["acme__nosuch-1"]["error"]

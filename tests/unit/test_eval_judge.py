@@ -58,3 +58,15 @@ def test_the_report_has_swe_benchs_shape() -> None:
     got = summary(rows, total=3)
     assert (got["resolved_ids"], got["unresolved_ids"], got["error_ids"]) == (["a"], ["b"], ["c"])
     assert (got["completed_instances"], got["failure_classes"]) == (2, {"QA": 1})
+
+
+def test_the_same_change_leaves_aside_the_tests_the_fix_came_with() -> None:
+    from shared.evaluation.report import same_change
+
+    gold = "--- a/calc.py\n+++ b/calc.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    tests = "--- a/test_calc.py\n+++ b/test_calc.py\n@@ -1 +1,2 @@\n a = 1\n+b = 2\n"
+    assert same_change(gold + tests, gold, tests) is True
+    assert same_change(gold + tests, gold) is False  # without the test patch: more than gold
+    other = gold.replace("+x = 2", "+x = 3")
+    assert same_change(other + tests, gold, tests) is False
+    assert same_change("--- a/x\n+++ b/x\n@@ -1 +1 @@\n", gold) is None
