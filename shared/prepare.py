@@ -200,7 +200,9 @@ def _ca_store() -> tuple[list[Path], dict[str, str]]:
     """The system's CA certificates (read-only) for TLS to the registries, when present."""
     binds = [p for p in (Path("/etc/ssl"), Path("/etc/ca-certificates")) if p.exists()]
     bundle = Path("/etc/ssl/certs/ca-certificates.crt")
-    return binds, ({"PIP_CERT": str(bundle)} if bundle.exists() else {})
+    return binds, (
+        {"PIP_CERT": str(bundle), "SSL_CERT_FILE": str(bundle)} if bundle.exists() else {}
+    )
 
 
 @contextlib.asynccontextmanager
@@ -360,6 +362,7 @@ def _uv_env(config: PrepareConfig, tenant: str) -> tuple[Path, dict[str, str]]:
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_LINK_MODE": "copy",
         "UV_NO_PROGRESS": "1",
+        "UV_NATIVE_TLS": "1",  # the system's CA store (mounted read-only), as pip uses
     }
 
 
