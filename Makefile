@@ -27,7 +27,14 @@ $(WHEELS)/.filled: tests/data/wheelhouse.txt
 	$(PY) -m pip download --quiet --only-binary=:all: --no-deps -d $(WHEELS) -r tests/data/wheelhouse.txt
 	@touch $@
 
-install: $(STAMP) $(TOOLS)/bin/semgrep $(WHEELS)/.filled
+# Real projects' sdists (pinned by hash) the tests run DevForge on.
+PROJECTS := .cache/projects
+$(PROJECTS)/.filled: tests/data/projects.txt
+	@mkdir -p $(PROJECTS)
+	$(PY) -m pip download --quiet --no-binary=:all: --no-deps --require-hashes -d $(PROJECTS) -r tests/data/projects.txt
+	@touch $@
+
+install: $(STAMP) $(TOOLS)/bin/semgrep $(WHEELS)/.filled $(PROJECTS)/.filled
 
 demo: install
 	$(VENV)/bin/devforge demo

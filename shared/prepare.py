@@ -326,6 +326,11 @@ def _finish(building: Path, target: Path) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
+def _copy_project(worktree: Path, to: Path) -> None:
+    """The worktree without its git data; links are copied as links, never followed."""
+    shutil.copytree(worktree, to, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+
+
 def uv_binary() -> str:
     """uv beside this interpreter (a dependency of DevForge's own), else on PATH."""
     own = Path(sys.prefix) / "bin" / "uv"
@@ -345,8 +350,8 @@ def build_script(
     install += ["--index-url", config.index_url, "-r", str(building / "spec" / "requirements.txt")]
     if decl.constraints:
         install += ["-c", str(building / "spec" / "constraints.txt")]
-    if decl.project is not None:
-        install += ["-r", str(worktree / decl.project)]
+    if decl.project is not None:  # a writable copy: building metadata writes beside it
+        install += ["-r", str(building / "project" / decl.project)]
         for extra in decl.extras:
             install += ["--extra", extra]
     create = [uv, "venv", "--quiet", "--relocatable", "--python", python, str(env)]
@@ -377,6 +382,8 @@ async def prepare(
     if building is None:
         return target, False, None
     try:
+        if decl.project is not None:
+            await asyncio.to_thread(_copy_project, worktree, building / "project")
         cache, uv_env = await asyncio.to_thread(_uv_env, config, tenant)
         script = build_script(config, building, worktree, decl, interpreter.path)
         result = await run_with_egress(

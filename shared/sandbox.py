@@ -23,6 +23,7 @@ import functools
 import json
 import logging
 import os
+import re
 import resource
 import shutil
 import signal
@@ -96,6 +97,9 @@ def toolchain_dirs() -> list[Path]:
     dirs.extend(Path(d).resolve() for d in extra.split(":") if d.strip())
     # the innermost first would be hidden by an outer bind: mount outer before inner
     return sorted(set(dirs), key=lambda d: len(d.parts))
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 def sandbox_env(env_extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -254,8 +258,10 @@ class _Output:
                 self.dropped += extra
 
     def text(self) -> str:
-        head = self.head.decode("utf-8", "replace")
-        tail = self.tail.decode("utf-8", "replace")
+        """The output as text, without terminal colour and cursor codes (a repository's own
+        ``--color=yes`` beats ``NO_COLOR``; the codes only cost tokens and break parsing)."""
+        head = _ANSI.sub("", self.head.decode("utf-8", "replace"))
+        tail = _ANSI.sub("", self.tail.decode("utf-8", "replace"))
         if self.dropped:
             return f"{head}\n[... {self.dropped} bytes of output omitted ...]\n{tail}"
         return head + tail

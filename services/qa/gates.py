@@ -104,9 +104,12 @@ def to_check_on_base(failed: list[str], changed: set[str]) -> list[str]:
     return [t for t in failed if t.split("::", 1)[0] not in changed]
 
 
-def against_base(result: GateResult, failed: list[str], base_failed: list[str]) -> GateResult:
+def against_base(
+    result: GateResult, failed: list[str], base_failed: list[str], output: str = ""
+) -> GateResult:
     """The tests gate once the failures were run on the base commit: failures that were
-    failures there too are reported but do not fail the job; any other failure does."""
+    failures there too are reported but do not fail the job; any other failure does, shown
+    with its own traceback from ``output`` (the run's whole output)."""
     before = [t for t in failed if t in set(base_failed)]
     new = [t for t in failed if t not in set(base_failed)]
     if not before:
@@ -117,7 +120,29 @@ def against_base(result: GateResult, failed: list[str], base_failed: list[str]) 
     if not new:
         return GateResult(name="tests", passed=True, detail=note[:600])
     head = f"{len(new)} test(s) failing because of the change: " + ", ".join(new[:10])
-    return GateResult(name="tests", passed=False, detail=f"{head}\n{note}\n\n{result.detail}")
+    shown = failure_sections(output, new) or result.detail
+    return GateResult(name="tests", passed=False, detail=f"{head}\n{note}\n\n{shown}")
+
+
+_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
+
+
+def failure_sections(output: str, ids: list[str], limit: int = 3000) -> str:
+    """The FAILURES sections of ``output`` that belong to the test ids ``ids`` (pytest titles a
+    section by the id's part after the file, with dots: ``Class.test_x[param]``)."""
+    titles = {".".join(t.split("::")[1:]) for t in ids}
+    start = output.find("= FAILURES =")
+    if start < 0:
+        return ""
+    ends = [output.find(m, start) for m in (" warnings summary ", " short test summary info ")]
+    body = output[start : min([e for e in ends if e > 0], default=len(output))]
+    marks = list(_SECTION.finditer(body))
+    kept = [
+        body[m.start() : marks[i + 1].start() if i + 1 < len(marks) else len(body)].strip()
+        for i, m in enumerate(marks)
+        if m.group(1) in titles
+    ]
+    return "\n\n".join(kept)[:limit]
 
 
 _SUMMARY_FIRST = re.compile(r"diff coverage:|\d+ test\(s\) failing because of the change")

@@ -12,11 +12,10 @@ from shared.service import Context
 MAX_BASE_RERUN = 200  # failures beyond this are not re-run on the base: the gate stays failed
 
 
-async def _against_base(
-    call: Call, result: GateResult, failed: list[str], since: str
-) -> GateResult:
+async def _against_base(call: Call, result: GateResult, output: str, since: str) -> GateResult:
     """Run the failures in untouched test files on the base commit: those failing there too
     were failing before the change."""
+    failed = gates.failed_tests(output)
     if not failed or len(failed) > MAX_BASE_RERUN:
         return result
     ok, diff = await call("git_diff", {"base": since})
@@ -26,7 +25,7 @@ async def _against_base(
     if not check:
         return result
     ok, before = await call("run_tests", {"tests": check, "base": since})
-    return gates.against_base(result, failed, gates.failed_tests(before) if ok else [])
+    return gates.against_base(result, failed, gates.failed_tests(before) if ok else [], output)
 
 
 async def on_work_done(ctx: Context, msg: WorkDone) -> None:
@@ -41,7 +40,7 @@ async def on_work_done(ctx: Context, msg: WorkDone) -> None:
             ok, output = await call(gate.tool, gate.arguments)
             result = gates.judge(gate, ok, output)
             if gate.name == "tests" and ok and not result.passed:
-                result = await _against_base(call, result, gates.failed_tests(output), since)
+                result = await _against_base(call, result, output, since)
             results.append(result)
     if all(r.passed for r in results):
         await ctx.publish(QaPassed(round=msg.round, commit=msg.commit, gates=results))

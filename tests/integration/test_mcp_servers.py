@@ -10,7 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,10 @@ from shared.crew.toolbox import FS_TOOLS
 from shared.decisions import Signer, Verifier
 from shared.executor import Executor, GuardedServer, PgExecutionStore
 from shared.prepare import PrepareConfig
-from tests.support.mcp_servers import fs_server, sandbox_server, text
+from tests.support.mcp_servers import Decide, decide_for, fs_server, sandbox_server, text
 from tests.support.registry import package_index
 
 ROOT = Path(__file__).resolve().parents[2]
-
-Decide = Callable[..., dict[str, str]]
 
 
 def git(repo: Path, *args: str) -> None:
@@ -70,33 +68,6 @@ def job() -> str:
 @pytest.fixture
 def decide(signer: Signer, tenant: str, job: str) -> Decide:
     return decide_for(signer, tenant, job)
-
-
-def decide_for(signer: Signer, tenant: str, job: str) -> Decide:
-    """Decisions signed by ``signer`` for one job, each with a fresh step id."""
-    counter = iter(range(1, 10_000))
-
-    def make(
-        tool: str,
-        args: dict[str, Any],
-        *,
-        step: str | None = None,
-        by: Signer | None = None,
-        **over: str,
-    ) -> dict[str, str]:
-        step = step or f"s{next(counter)}"
-        t, j = over.get("tenant", tenant), over.get("job_id", job)
-        sig = (by or signer).sign(t, j, step, tool, args)
-        return {
-            "tenant": t,
-            "job_id": j,
-            "step_id": step,
-            "signature": sig.signature,
-            "key_id": sig.key_id,
-            "args_sha256": sig.args_sha256,
-        }
-
-    return make
 
 
 @pytest.fixture

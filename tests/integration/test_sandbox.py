@@ -222,3 +222,9 @@ async def test_without_bwrap_it_refuses_unless_explicitly_unsafe_outside_ci(
     with pytest.warns(RuntimeWarning, match="UNSANDBOXED"):
         result = await run_sandboxed("echo unsafe-ran; env", repo, timeout_s=10)
     assert "unsafe-ran" in result.output and "sk-test-parent" not in result.output
+
+
+async def test_terminal_colour_codes_never_reach_the_output(repo: Path) -> None:
+    coloured = r"print('\x1b[31m\x1b[1m1 failed\x1b[0m, \x1b[32m3 passed\x1b[0m\x1b[2K')"
+    out = await run_sandboxed(["python", "-c", coloured], repo, timeout_s=20)
+    assert out.exit_code == 0 and out.output == "1 failed, 3 passed\n", repr(out.output)
