@@ -24,7 +24,10 @@ $(TOOLS)/bin/semgrep:
 WHEELS := .cache/wheelhouse
 $(WHEELS)/.filled: tests/data/wheelhouse.txt
 	@mkdir -p $(WHEELS)
-	$(PY) -m pip download --quiet --only-binary=:all: --no-deps -d $(WHEELS) -r tests/data/wheelhouse.txt
+	@# one pin at a time: the house holds several versions of one project (a project's own pins)
+	@grep -v '^#' tests/data/wheelhouse.txt | grep . | while read -r pin; do \
+	  $(PY) -m pip download --quiet --only-binary=:all: --no-deps -d $(WHEELS) "$$pin" || exit 1; \
+	done
 	@touch $@
 
 # Real projects' sdists (pinned by hash) the tests run DevForge on.

@@ -45,6 +45,8 @@ class Project:
     breaking: tuple[str, str]  # a change one of the project's tests catches
     broken_test: str
     untested: tuple[str, str]  # a new branch no test runs
+    legacy_findings: bool = False  # semgrep blocks on the project's own code, not the change
+    own_pytest: str = ""  # the pytest the project pins for itself, when it does
 
 
 SIX = Project(
@@ -73,6 +75,25 @@ HUMANIZE = Project(
         '    if gender == "male":\n        t = (',
     ),
 )
+
+
+BOLTONS = Project(
+    "boltons",
+    "LICENSE",
+    "boltons/mathutils.py",
+    (
+        "    return min(max(x, lower), upper)",
+        "    lowered = max(x, lower)\n    return min(lowered, upper)",
+    ),
+    ("    return min(max(x, lower), upper)", "    return max(x, lower)"),
+    "tests/test_mathutils.py::test_clamp_examples",
+    ("    if upper < lower:", "    if x is None:\n        return None\n    if upper < lower:"),
+    legacy_findings=True,
+    own_pytest="8.3.4",  # not the newest: its own pin wins over the platform's test tools
+)
+
+
+SEMGREP_WHOLE = gates.Gate("semgrep", "run_semgrep", {})
 
 
 def git(repo: Path, *args: str) -> str:
@@ -134,7 +155,7 @@ async def qa(client: Client, decide: Any) -> list[GateResult]:
     return results
 
 
-@pytest.mark.parametrize("project", [SIX, HUMANIZE], ids=lambda p: p.name)
+@pytest.mark.parametrize("project", [SIX, HUMANIZE, BOLTONS], ids=lambda p: p.name)
 async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_change(
     project: Project,
     index: str,
@@ -164,6 +185,9 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
         async with Client(server) as client:
             built = await call(client, "prepare_env")
             baseline = await call(client, "run_tests")
+            whole = gates.judge(SEMGREP_WHOLE, True, await call(client, "run_semgrep"))
+            version = "python -c 'import pytest; print(pytest.__version__)'"
+            pytest_version = await call(client, "run_command", command=version)
             edit(repo, project, project.correct)
             correct = await qa(client, decide)
             git(repo, "checkout", "-q", "--", ".")
@@ -175,10 +199,14 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
     finally:
         await executor.aclose()
     assert built.startswith("environment built for"), built
+    if project.own_pytest:
+        assert pytest_version.splitlines()[-1] == project.own_pytest, pytest_version
     # The project's own suite ran at the base (this Python lacks _dbm and Tk: some of six's
     # tests fail here before any change, and QA must not hold those against one).
     assert re.search(r"\d+ passed", baseline), baseline[-2000:]
     assert all(r.passed for r in correct), correct
+    # Findings in the project's own code block a whole-repository scan, never the change.
+    assert whole.passed is not project.legacy_findings, whole
     tests_gate = broken[0]
     assert not tests_gate.passed and project.broken_test in tests_gate.detail, tests_gate
     # ... with its own traceback and assertion, not the failures that were there before.
