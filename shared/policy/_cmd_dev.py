@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from shared.policy import inline_python
 from shared.policy._cmd_base import IO, Ctx, check_option_paths, check_path, check_paths, parse_opts
 from shared.policy._cmd_rules import Handler
 from shared.policy._shell import Word
@@ -136,6 +137,9 @@ def h_python(ctx: Ctx, name: str, args: list[Word], io: IO) -> None:
         t = args[i].text
         if t == "-":
             break
+        if t.startswith("-c") and PYTHONS.match(name):
+            _inline_python(ctx, name, t[2:] or None, args[i + 1] if i + 1 < len(args) else None)
+            return
         if t.startswith("-c") or t in ("-e", "--eval", "-p", "--print", "-r", "--require"):
             ctx.na("command.inline_code", f"{name} {t} runs inline code")
             return
@@ -162,6 +166,17 @@ def h_python(ctx: Ctx, name: str, args: list[Word], io: IO) -> None:
     check_paths(
         ctx, [w for w in rest[1:] if w.text.startswith(("/", "~", "../"))], write=False, what=name
     )
+
+
+def _inline_python(ctx: Ctx, name: str, glued: str | None, word: Word | None) -> None:
+    """``python -c CODE``: literal code that does nothing a person must see runs at once."""
+    if glued is None and (word is None or word.opaque):
+        ctx.na("command.inline_code", f"{name} -c with code that is not a literal string")
+        return
+    code = glued if glued is not None else word.text if word is not None else ""
+    why = inline_python.assess(code)
+    if why is not None:
+        ctx.na("command.inline_code", f"{name} -c runs inline code a person must see: {why}")
 
 
 def _module(ctx: Ctx, mod: str, rest: list[Word], io: IO) -> None:

@@ -145,6 +145,17 @@ ATTACKS: list[tuple[str, str]] = [
     ("./deploy.sh", "not_allow"),
     ("case $x in a) ls;; esac", "not_allow"),
     ("python -c 'import os; os.remove(\"x\")'", "not_allow"),
+    # inline Python: held whenever it reaches past what the sandbox already limits
+    ("python -c 'import subprocess; subprocess.run([\"rm\", \"-rf\", \"/\"])'", "not_allow"),
+    ("python -c '__import__(\"os\").system(\"id\")'", "not_allow"),
+    ("python3 -c \"open('/etc/passwd', 'w')\"", "not_allow"),
+    ("python -c \"open('notes.txt', 'a').write('x')\"", "not_allow"),
+    ("python -c \"getattr(__builtins__, 'ev' + 'al')('1')\"", "not_allow"),
+    ("python -c '().__class__.__bases__[0].__subclasses__()'", "not_allow"),
+    ("python -c 'import ctypes; ctypes.CDLL(None)'", "not_allow"),
+    ("python -c 'from pathlib import Path; Path(\"x\").unlink()'", "not_allow"),
+    ("python -c \"$CODE\"", "not_allow"),
+    ("python -c 'print(1)' > /etc/motd", "not_allow"),
     ("cat $FILE", "not_allow"),
     ("ls {/etc,/root}", "not_allow"),
     ("sudo -i", "not_allow"),
@@ -155,6 +166,10 @@ ATTACKS: list[tuple[str, str]] = [
 SAFE: list[tuple[str, str]] = [
     ("pytest -q", "allow"),
     ("python -m pytest -x tests/unit", "allow"),
+    # inline Python a reproduction needs: imports of the project, prints, reading a file
+    ("python -c 'import calc; print(calc.add(2, 3))'", "allow"),
+    ("python3 -c \"import json; print(json.load(open('data.json')))\"", "allow"),
+    ("python -c 'import re, math; print(re.sub(\"a\", \"b\", \"aa\"), math.pi)'", "allow"),
     ("ruff check . && ruff format --check .", "allow"),
     ("mypy --strict shared", "allow"),
     ("ls -la src", "allow"),
