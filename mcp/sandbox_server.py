@@ -46,7 +46,7 @@ from shared.prepare import (
     read_declared,
 )
 from shared.qa import diffcov, semgrep
-from shared.qa.changes import added_by_file, changed_lines
+from shared.qa.changes import added_by_file, changed_from_headers
 from shared.sandbox import (
     Result,
     SandboxUnavailable,
@@ -144,8 +144,11 @@ def build_server(
 
     async def changed_since(base: str) -> dict[str, set[int]]:
         """Path -> lines the worktree adds since ``base``, untracked files whole."""
-        diff = await git([*GIT_DIFF, "-U0", *_check_ref(base), "--"])
-        changed = changed_lines(diff)
+        # Only the file and hunk headers: a -U0 hunk's new range is exactly its added lines,
+        # and the headers of a large change fit the sandbox's output bound where its text won't.
+        diff = f"{shlex.join(GIT_DIFF)} -U0 {shlex.quote(_check_ref(base)[0])} -- > /tmp/d"
+        keep = "grep -E '^(diff --git |[+][+][+] |@@ )' /tmp/d; test $? -le 1"  # 1: none found
+        changed = changed_from_headers(await git(["bash", "-c", f"{diff} && {keep}"]))
         listed = await git(["git", "ls-files", "--others", "--exclude-standard", "-z"])
         for path in [p for p in listed.split("\x00") if p]:
             content = _read_untracked(root, path)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["added_by_file", "changed_lines", "spans"]
+__all__ = ["added_by_file", "changed_from_headers", "changed_lines", "spans"]
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
 def added_by_file(diff: str) -> list[tuple[str, list[int], str]]:
@@ -54,6 +56,24 @@ def changed_lines(diff: str) -> dict[str, set[int]]:
     for path, numbers, _ in added_by_file(diff):
         if path != "/dev/null":
             out.setdefault(path, set()).update(numbers)
+    return out
+
+
+def changed_from_headers(diff: str) -> dict[str, set[int]]:
+    """Path -> added lines, read from a ``-U0`` diff's file and hunk headers alone (with no
+    context, a hunk's new range ``+start,count`` is exactly the lines it adds)."""
+    out: dict[str, set[int]] = {}
+    path: str | None = None
+    for line in diff.splitlines():
+        if line.startswith("diff --git "):
+            path = None
+        elif line.startswith("+++ "):
+            target = line[4:].strip('"')
+            path = None if target == "/dev/null" else target.removeprefix("b/")
+        elif path is not None and (m := _HUNK.match(line)):
+            start, count = int(m.group(1)), int(m.group(2) or "1")
+            if count:
+                out.setdefault(path, set()).update(range(start, start + count))
     return out
 
 

@@ -174,3 +174,14 @@ def test_failures_that_predate_the_change_are_reported_not_held_against_it() -> 
     assert against_base(gate, check, check[:1]) != gate
     assert not against_base(gate, check, check[:1]).passed
     assert against_base(gate, check, []) == gate
+
+
+def test_the_headers_alone_give_the_same_changed_lines() -> None:
+    from shared.qa.changes import changed_from_headers
+
+    headers = "\n".join(
+        line for line in DIFF.splitlines() if line.startswith(("diff --git ", "+++ ", "@@ "))
+    )
+    assert changed_from_headers(headers) == changed_lines(DIFF)
+    pure_deletion = "diff --git a/x.py b/x.py\n+++ b/x.py\n@@ -3,2 +2,0 @@\n"
+    assert changed_from_headers(pure_deletion) == {}
