@@ -11,6 +11,10 @@ from typing import Any
 from shared.messages import GateResult
 from shared.qa import diffcov, semgrep
 
+NO_TESTS = (
+    "the repository has no tests QA can run (no pytest tests, no npm test script): "
+    "add tests that exercise the change"
+)
 _HEADER = re.compile(r"^\[(?:exit code (-?\d+)|timed out \(killed\))[^\]]*\]\n?", re.MULTILINE)
 
 
@@ -51,6 +55,8 @@ def _tail(text: str, n: int = 600) -> str:
 def judge(gate: Gate, ok: bool, output: str) -> GateResult:
     """A gate passes only when its tool ran and its own output says it passed."""
     if not ok:
+        if "no test command found" in output or "no coverage command found" in output:
+            return GateResult(name=gate.name, passed=False, detail=NO_TESTS)
         return GateResult(name=gate.name, passed=False, detail=_tail(output))
     if gate.name == "secrets":
         clean = output.strip() == "no secrets found"

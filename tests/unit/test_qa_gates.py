@@ -49,3 +49,12 @@ def test_secrets_gate() -> None:
     bad = judge(SECRETS, True, "app.py:3: stripe sk_live_***")
     assert not bad.passed
     assert findings([bad]) == ["secrets: app.py:3: stripe sk_live_***"]
+
+
+def test_a_repository_without_tests_is_told_plainly() -> None:
+    from services.qa.gates import NO_TESTS
+
+    refused = "Error executing tool run_tests: no test command found (no Python tests, ...)"
+    result = judge(TESTS, False, refused)
+    assert not result.passed and result.detail == NO_TESTS
+    assert findings([result]) == [f"tests: {NO_TESTS}"]
