@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from shared import repoconf
 from shared.envspec import PrepareError
 from shared.executor import (
     Decision,
@@ -142,6 +143,14 @@ def build_server(
             raise ToolError(f"git failed: {result.render()[:500]}")
         return result.output
 
+    def test_command() -> list[str] | None:
+        """The repository's own (``.devforge.toml``), else the one detected."""
+        try:
+            own = repoconf.read(root).test_command
+        except repoconf.RepoConfigError as exc:
+            raise ToolError(f"refused: {exc}") from None
+        return list(own) if own else detect_test_command(root)
+
     async def changed_since(base: str) -> dict[str, set[int]]:
         """Path -> lines the worktree adds since ``base``, untracked files whole."""
         # Only the file and hunk headers: a -U0 hunk's new range is exactly its added lines,
@@ -197,11 +206,11 @@ def build_server(
         ``keyword`` a ``-k`` expression; by default every test runs. With ``base`` (a branch or
         commit) they run on that commit's files instead of the worktree's: was it failing
         before the change?"""
-        cmd = detect_test_command(root)
+        cmd = test_command()
         if cmd is None:
             raise ToolError("no test command found (no Python tests, no npm test script)")
         if tests or keyword:
-            if cmd[:3] != ["python", "-m", "pytest"]:
+            if not _is_pytest(cmd):
                 raise ToolError("refused: tests and keyword select pytest tests only")
             cmd += _selection(tests or [], keyword)
         if base is None:
@@ -226,8 +235,9 @@ def build_server(
         whole repository's total. With a threshold (percent), the run fails below it."""
         if threshold is not None and not 0 <= threshold <= 100:
             raise ToolError("refused: threshold must be between 0 and 100")
-        pytest_run = detect_coverage_command(root, None)
-        if base is None or pytest_run is None or pytest_run[:3] != ["python", "-m", "pytest"]:
+        own = test_command()
+        pytest_run = own if own is not None and _is_pytest(own) else None
+        if base is None or pytest_run is None:
             cmd = detect_coverage_command(root, threshold)
             if cmd is None:
                 raise ToolError("no coverage command found (no Python tests, no coverage script)")
@@ -238,7 +248,7 @@ def build_server(
         changed = await changed_since(base)
         with tempfile.TemporaryDirectory(prefix="devforge-cov-") as out_dir:
             report = Path(out_dir) / "coverage.json"
-            cmd = [*pytest_run[:-1], f"--cov-report=json:{report}"]  # no terminal table
+            cmd = [*pytest_run, "--cov=.", f"--cov-report=json:{report}"]  # no terminal table
             result = await run(cmd, rw_binds=[Path(out_dir)])
             try:
                 measured = diffcov.parse_report(report.read_text(encoding="utf-8"))
@@ -335,6 +345,10 @@ def _selection(tests: list[str], keyword: str | None) -> list[str]:
             raise ToolError("refused: keyword must be a -k expression of 1-500 characters")
         args = ["-k", keyword, *args]
     return args
+
+
+def _is_pytest(cmd: list[str]) -> bool:
+    return cmd[:1] in (["pytest"], ["py.test"]) or cmd[:3] == ["python", "-m", "pytest"]
 
 
 def _need_pytest_cov(cmd: list[str]) -> None:

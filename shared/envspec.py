@@ -212,7 +212,7 @@ def _groups(where: str, table: dict[str, Any], name: str, seen: set[str]) -> lis
     return out
 
 
-def _pyproject(reader: _Reader, text: str) -> None:
+def _pyproject(reader: _Reader, text: str, chosen: tuple[str, ...]) -> None:
     d = reader.d
     try:
         data = tomllib.loads(text)
@@ -224,10 +224,11 @@ def _pyproject(reader: _Reader, text: str) -> None:
         d.requires_python = rp if isinstance(rp, str) else None
         dynamic = project.get("dynamic", [])
         optional = project.get("optional-dependencies", {})
-        tests = [e for e in TEST_EXTRAS if isinstance(optional, dict) and e in optional]
+        names = [*TEST_EXTRAS, *chosen]
+        tests = [e for e in dict.fromkeys(names) if isinstance(optional, dict) and e in optional]
         if "dependencies" in dynamic or "optional-dependencies" in dynamic:
             d.project = "pyproject.toml"  # only a build can tell: the installer reads it
-            d.extras += [e for e in tests if e not in d.extras]
+            d.extras += [e for e in dict.fromkeys([*tests, *chosen]) if e not in d.extras]
         else:
             for line in project.get("dependencies", []):
                 d.requirements.append(_requirement("pyproject.toml [project] dependencies", line))
@@ -254,19 +255,22 @@ def _setup_extras(name: str, text: str) -> list[str]:
     return [e for e in TEST_EXTRAS if e in {m.group(1) for m in _EXTRAS_KEY.finditer(text)}]
 
 
-def declared(read: Read) -> Declared:
-    """The repository's declared environment; ``read(path)`` gives a file's text or None."""
+def declared(read: Read, extras: tuple[str, ...] = ()) -> Declared:
+    """The repository's declared environment; ``read(path)`` gives a file's text or None.
+    ``extras``: optional dependencies the repository asks for beyond the test ones
+    (``.devforge.toml``)."""
     d = Declared()
     reader = _Reader(read, d)
     if (text := reader.text("pyproject.toml")) is not None:
-        _pyproject(reader, text)
+        _pyproject(reader, text, extras)
     if "pyproject.toml" not in d.contents or not isinstance(
         tomllib.loads(d.contents["pyproject.toml"]).get("project"), dict
     ):
         for name in ("setup.py", "setup.cfg"):
             if d.project is None and (text := reader.text(name)) is not None:
                 d.project = name
-                d.extras += [e for e in _setup_extras(name, text) if e not in d.extras]
+                found = [*_setup_extras(name, text), *extras]
+                d.extras += [e for e in dict.fromkeys(found) if e not in d.extras]
     for name in REQUIREMENT_FILES:
         if name not in reader.seen and (text := reader.text(name)) is not None:
             reader.requirements(name, text)

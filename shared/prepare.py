@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared import repoconf
 from shared.envspec import Declared, PrepareError, declared
 from shared.ids import check_tenant
 from shared.interpreters import available, choose
@@ -127,8 +128,16 @@ def _reader(root: Path) -> Callable[[str], str | None]:
 
 
 def read_declared(root: Path) -> Declared:
-    """The worktree's declared environment (files read beneath the root, never via links)."""
-    return declared(_reader(root))
+    """The worktree's declared environment (files read beneath the root, never via links),
+    with the extras its ``.devforge.toml`` asks for."""
+    try:
+        config = repoconf.read(root)
+    except repoconf.RepoConfigError as exc:
+        raise PrepareError(str(exc)) from None
+    decl = declared(_reader(root), config.extras)
+    if config.extras:  # the settings choose the environment too
+        decl.contents[repoconf.FILE] = ",".join(config.extras)
+    return decl
 
 
 def environment_for(

@@ -25,7 +25,7 @@ class Gate:
     arguments: dict[str, Any]
 
 
-def gates(coverage_threshold: int, enabled: set[str], base: str) -> list[Gate]:
+def gates(coverage_threshold: float, enabled: set[str], base: str) -> list[Gate]:
     """The gates QA runs, in order. All but the tests judge the change, not the repository:
     coverage of the lines changed since the base branch, semgrep findings on those lines, and
     secrets in what was added."""

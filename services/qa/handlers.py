@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from services.qa import gates
+from shared import repoconf
 from shared.crew import jobwork
 from shared.crew.agent import Call, guarded_tools
 from shared.messages import GateResult, QaFailed, QaPassed, WorkDone
@@ -32,7 +35,11 @@ async def on_work_done(ctx: Context, msg: WorkDone) -> None:
     work = await jobwork.load(ctx)
     settings = ctx.service.settings
     enabled = {g.strip() for g in settings.qa_gates.split(",") if g.strip()}
-    chosen = gates.gates(settings.coverage_threshold, enabled, work.repo.default_branch)
+    threshold = float(settings.coverage_threshold)
+    with contextlib.suppress(repoconf.RepoConfigError):  # the tests gate names the problem
+        own = repoconf.read(work.workdir).coverage_threshold
+        threshold = threshold if own is None else own
+    chosen = gates.gates(threshold, enabled, work.repo.default_branch)
     results = []
     since = f"origin/{work.repo.default_branch}"
     async with guarded_tools(ctx, work, role="qa", run_key=f"qa-r{msg.round}") as call:

@@ -561,3 +561,30 @@ async def test_an_environment_that_cannot_be_built_is_refused_with_its_reason(
     if "installing" in problem:
         assert "tinypkg" in text(result)  # uv's own reason, on one line
     assert not any((tmp_path / "envs").rglob("bin/python"))  # nothing half-built is kept
+
+
+async def test_the_repositorys_own_test_command_is_run_and_a_bad_one_refused(
+    sandbox: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "tests" / "test_slow.py").write_text("def test_slow() -> None:\n    assert False\n")
+    git(worktree, "add", "-A")
+    git(worktree, "commit", "-q", "-m", "a suite the repository runs only in part")
+    git(worktree, "tag", "base")
+    (worktree / ".devforge.toml").write_text(
+        '[tests]\ncommand = "python -m pytest -q -p no:cacheprovider tests/test_calc.py"\n'
+    )
+    async with Client(sandbox) as client:
+
+        async def run(tool: str, **args: Any) -> str:
+            return text(await call(client, tool, args, decide(tool, args)))
+
+        own = await run("run_tests")
+        picked = await run("run_tests", keyword="add")
+        covered = await run("run_coverage", threshold=60, base="base")
+        (worktree / ".devforge.toml").write_text("[qa]\ncoverage_threshold = 'high'\n")
+        bad = await run("run_tests")
+    assert own.startswith("$ python -m pytest -q -p no:cacheprovider tests/test_calc.py\n"), own
+    assert "exit code 0" in own and "1 passed" in own, own
+    assert "-k add" in picked and "1 passed" in picked, picked
+    assert "tests/test_calc.py --cov=." in covered and "exit code 0" in covered, covered
+    assert "refused: .devforge.toml: qa.coverage_threshold must be" in bad, bad

@@ -1,0 +1,101 @@
+"""A repository's own settings for DevForge, in ``.devforge.toml`` at its root (all optional)::
+
+    [tests]
+    command = "python -m pytest -q tests/unit"   # or a list of arguments
+    [qa]
+    coverage_threshold = 50                      # percent of the changed lines
+    [environment]
+    extras = ["test", "socks"]                   # optional dependencies to install
+
+The test command runs in the sandbox like the detected one; bad values are refused with the key
+named. Parsing is pure; ``read`` takes the file from beneath a worktree, never through a link.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FILE", "RepoConfig", "RepoConfigError", "parse", "read"]
+
+FILE = ".devforge.toml"
+MAX_BYTES = 64 * 1024
+
+
+class RepoConfigError(ValueError):
+    """``.devforge.toml`` is not what DevForge reads; the message names the key."""
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    test_command: tuple[str, ...] = ()
+    coverage_threshold: float | None = None
+    extras: tuple[str, ...] = ()
+
+    @property
+    def runs_pytest(self) -> bool:
+        """Whether the test command is pytest (test selection and coverage then apply)."""
+        c = self.test_command
+        return c[:1] in (("pytest",), ("py.test",)) or c[:3] == ("python", "-m", "pytest")
+
+
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise RepoConfigError(f"{FILE}: [{name}] must be a table")
+    return value
+
+
+def parse(text: str) -> RepoConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RepoConfigError(f"{FILE}: not valid TOML ({exc})") from None
+    command: Any = _table(data, "tests").get("command", ())
+    if isinstance(command, str):
+        try:
+            command = shlex.split(command)
+        except ValueError as exc:
+            raise RepoConfigError(f"{FILE}: tests.command cannot be split ({exc})") from None
+    if not isinstance(command, (list, tuple)) or not all(isinstance(a, str) for a in command):
+        raise RepoConfigError(f"{FILE}: tests.command must be a string or a list of strings")
+    if command and (not command[0].strip() or any("\x00" in a for a in command)):
+        raise RepoConfigError(f"{FILE}: tests.command has an empty program or a NUL")
+    threshold = _table(data, "qa").get("coverage_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not 0 <= threshold <= 100
+    ):
+        raise RepoConfigError(f"{FILE}: qa.coverage_threshold must be a number from 0 to 100")
+    extras = _table(data, "environment").get("extras", [])
+    if not isinstance(extras, list) or not all(isinstance(e, str) and e for e in extras):
+        raise RepoConfigError(f"{FILE}: environment.extras must be a list of names")
+    return RepoConfig(
+        tuple(command), None if threshold is None else float(threshold), tuple(extras)
+    )
+
+
+def read(root: Path) -> RepoConfig:
+    """The worktree's settings (defaults when it has no ``.devforge.toml``)."""
+    from shared.executor import PathRefused, is_regular, open_beneath
+
+    try:
+        fd = open_beneath(root, FILE, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return RepoConfig()
+    except (OSError, PathRefused) as exc:
+        raise RepoConfigError(f"{FILE}: cannot be read ({exc})") from None
+    try:
+        if not is_regular(fd):
+            raise RepoConfigError(f"{FILE}: not a regular file")
+        data = os.read(fd, MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise RepoConfigError(f"{FILE}: larger than {MAX_BYTES} bytes")
+    return parse(data.decode("utf-8", "replace"))
