@@ -46,7 +46,7 @@ from shared.prepare import (
     prepare,
     read_declared,
 )
-from shared.qa import diffcov, semgrep
+from shared.qa import diffcov, lint, semgrep
 from shared.qa.changes import added_by_file, changed_from_headers
 from shared.sandbox import (
     Result,
@@ -261,14 +261,36 @@ def build_server(
         return f"{verdict}\n\n$ {' '.join(cmd)}\n" + result.render()
 
     @server.tool(structured_output=False)
-    async def run_lint(decision: Decision) -> str:
-        """Run the repository's linter (ruff for Python, npm run lint when defined)."""
+    async def run_lint(decision: Decision, base: str | None = None) -> str:
+        """Run the repository's linter (ruff for Python, npm run lint when defined). With
+        ``base`` (a branch or commit): ruff, with the repository's own configuration or its
+        defaults, on the Python files changed since it, reporting only findings on changed lines
+        (a JSON list)."""
+        if base is not None:
+            return await lint_changes(base)
         cmd = detect_lint_command(root)
         if cmd is None:
             raise ToolError("no linter found (not a Python project, no npm lint script)")
         if cmd[0] == "ruff" and not (Path(sys.prefix) / "bin" / "ruff").exists():
             raise ToolError("lint unavailable: ruff is not in the sandbox toolchain")
         return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+
+    async def lint_changes(base: str) -> str:
+        changed = await changed_since(base)
+        files = sorted(p for p in changed if p.endswith((".py", ".pyi")) and (root / p).is_file())
+        ruff = Path(sys.prefix) / "bin" / "ruff"
+        if not files:
+            return "[exit code 0, nothing run: no changed Python files]\n[]"
+        if not ruff.exists():
+            raise ToolError("lint unavailable: ruff is not in the sandbox toolchain")
+        # --no-fix: a repository's `fix = true` must never let the gate change its files
+        cmd = [str(ruff), "check", "--no-cache", "--no-fix", "--quiet", "--exit-zero"]
+        cmd += ["--output-format", "json"]
+        result = await run([*cmd, "--", *files[:MAX_TARGETS]])
+        head, _, body = result.render().partition("\n")
+        with contextlib.suppress(ValueError):  # the gate names what is wrong with the report
+            body = lint.on_changed_lines(body, changed, root)
+        return f"{head}\n{body}"
 
     @server.tool(structured_output=False)
     async def run_semgrep(decision: Decision, base: str | None = None) -> str:

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     prepare_timeout: float = Field(default=600.0, gt=0, description="seconds a prepare may take")
     guard_public_key: str | None = Field(default=None, description="executors' trusted key(s)")
-    qa_gates: str = Field(default="tests,coverage,semgrep,secrets", description="QA's gates")
+    qa_gates: str = Field(default="tests,coverage,lint,semgrep,secrets", description="QA's gates")
     coverage_threshold: int = Field(default=60, ge=0, le=100, description="QA coverage gate, %")
     agent_max_turns: int = Field(default=30, ge=1, description="model turns per agent run")
     model_transcript: str | None = Field(default=None, description="replayed transcript name")

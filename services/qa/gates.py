@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.messages import GateResult
-from shared.qa import diffcov, semgrep
+from shared.qa import diffcov, lint, semgrep
 
 NO_TESTS = (
     "the repository has no tests QA can run (no pytest tests, no npm test script): "
@@ -27,12 +27,13 @@ class Gate:
 
 def gates(coverage_threshold: float, enabled: set[str], base: str) -> list[Gate]:
     """The gates QA runs, in order. All but the tests judge the change, not the repository:
-    coverage of the lines changed since the base branch, semgrep findings on those lines, and
-    secrets in what was added."""
+    coverage of the lines changed since the base branch, lint (ruff) and semgrep findings on
+    those lines, and secrets in what was added."""
     since = f"origin/{base}"
     every = [
         Gate("tests", "run_tests", {}),
         Gate("coverage", "run_coverage", {"threshold": coverage_threshold, "base": since}),
+        Gate("lint", "run_lint", {"base": since}),
         Gate("semgrep", "run_semgrep", {"base": since}),
         Gate("secrets", "scan_secrets", {"base": since}),
     ]
@@ -64,6 +65,13 @@ def judge(gate: Gate, ok: bool, output: str) -> GateResult:
     if gate.name == "coverage" and "base" in gate.arguments:
         return _diff_coverage(output)
     code, rest = _exit(output)
+    if gate.name == "lint" and "base" in gate.arguments:
+        try:
+            found = lint.findings(rest)
+        except ValueError as exc:
+            return GateResult(name="lint", passed=False, detail=f"lint failed: {exc}")
+        detail = "\n".join(found[:20]) if found else "no findings on changed lines"
+        return GateResult(name="lint", passed=code == 0 and not found, detail=detail[:1500])
     if gate.name == "semgrep":
         try:
             blocked = semgrep.blocking(rest)

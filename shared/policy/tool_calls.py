@@ -48,7 +48,7 @@ TOOLS: dict[str, dict[str, tuple[str, bool]] | None] = {
         "base": (_STR, False),
     },
     "run_coverage": {**_FIXED, "threshold": (_NUM, False), "base": (_STR, False)},
-    "run_lint": _FIXED,
+    "run_lint": {**_FIXED, "base": (_STR, False)},
     "run_semgrep": {**_FIXED, "base": (_STR, False)},
     "scan_secrets": {**_FIXED, "base": (_STR, False)},
     "git_status": _FIXED,

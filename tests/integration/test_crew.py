@@ -66,6 +66,7 @@ async def test_demo_ticket_to_pull_request(
     assert {g["name"]: g["passed"] for g in passed["gates"]} == {
         "tests": True,
         "coverage": True,
+        "lint": True,
         "semgrep": True,
         "secrets": True,
     }

@@ -313,7 +313,9 @@ async def test_coverage_and_semgrep_judge_only_the_change_since_base(
     sandbox: GuardedServer, decide: Decide, worktree: Path
 ) -> None:
     # The base already has a blocking finding and an untested function: not the change's doing.
-    (worktree / "legacy.py").write_text("def run(code: str) -> None:\n    eval(code)\n")
+    (worktree / "legacy.py").write_text(
+        "import os\n\n\ndef run(code: str) -> None:\n    eval(code)\n"
+    )
     git(worktree, "add", "-A")
     git(worktree, "commit", "-q", "-m", "legacy")
     git(worktree, "tag", "base")
@@ -326,24 +328,31 @@ async def test_coverage_and_semgrep_judge_only_the_change_since_base(
         "\n\n"
         "def calc(text: str) -> int:\n"
         "    return int(eval(text))\n"
+        "\n\n"
+        "import sys\n"
     )
     async with Client(sandbox) as client:
 
         async def run(tool: str, **args: Any) -> CallToolResult:
             return await call(client, tool, args, decide(tool, args))
 
-        coverage = text(await run("run_coverage", threshold=60, base="base"))
+        coverage = text(await run("run_coverage", threshold=70, base="base"))
         semgrep = text(await run("run_semgrep", base="base"))
         whole = text(await run("run_semgrep"))
+        linted = text(await run("run_lint", base="base"))
         bad = await run("run_coverage", threshold=60, base="--upload-pack=x")
-    # Lines 2, 3, 7, 8 are executable; the test runs 2, and the import runs the def at 7.
+    # Lines 2, 3, 7, 8, 11 are executable; the test runs 2, and the import runs 7 and 11.
     assert coverage.splitlines()[0] == (
-        "diff coverage: 50.0% of 4 changed lines (threshold 60%): failed"
+        "diff coverage: 60.0% of 5 changed lines (threshold 70%): failed"
     ), coverage
     assert "  calc.py: 3, 8" in coverage and "legacy.py" not in coverage
     found = json.loads(semgrep.split("\n", 1)[1])
     assert [(r["path"], r["start"]["line"]) for r in found["results"]] == [("calc.py", 8)]
     assert "legacy.py" in whole  # without a base, the whole repository as before
+    lint_found = json.loads(linted.split("\n", 1)[1])
+    assert [(f["filename"], f["location"]["row"], f["code"]) for f in lint_found] == [
+        ("calc.py", 11, "F401")
+    ], linted
     assert bad.is_error and "refused" in text(bad)
 
 

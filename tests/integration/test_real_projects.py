@@ -134,7 +134,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def qa(client: Client, decide: Any) -> list[GateResult]:
     """QA's gates, as services/qa runs them, on the change since ``base``."""
     results = []
-    for gate in gates.gates(60, {"tests", "coverage", "semgrep", "secrets"}, "main"):
+    for gate in gates.gates(60, {"tests", "coverage", "lint", "semgrep", "secrets"}, "main"):
         args = {**gate.arguments}
         if "base" in args:
             args["base"] = "base"
@@ -190,6 +190,7 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
             pytest_version = await call(client, "run_command", command=version)
             edit(repo, project, project.correct)
             correct = await qa(client, decide)
+            touched = git(repo, "status", "--porcelain")  # humanize's ruff has `fix = true`
             git(repo, "checkout", "-q", "--", ".")
             edit(repo, project, project.breaking)
             broken = await qa(client, decide)
@@ -204,7 +205,8 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
     # The project's own suite ran at the base (this Python lacks _dbm and Tk: some of six's
     # tests fail here before any change, and QA must not hold those against one).
     assert re.search(r"\d+ passed", baseline), baseline[-2000:]
-    assert all(r.passed for r in correct), correct
+    assert all(r.passed for r in correct), [r for r in correct if not r.passed]
+    assert touched.split() == ["M", project.path], touched  # the gates changed nothing
     # Findings in the project's own code block a whole-repository scan, never the change.
     assert whole.passed is not project.legacy_findings, whole
     tests_gate = broken[0]

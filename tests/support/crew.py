@@ -72,7 +72,7 @@ async def crew(
     home: Path,
     *,
     transcript: str = "demo",
-    gates: str = "tests,coverage,semgrep,secrets",
+    gates: str = "tests,coverage,lint,semgrep,secrets",
     roles: tuple[str, ...] = ("backend", "migration"),
     **extra: Any,
 ) -> AsyncIterator[dict[str, Service]]:

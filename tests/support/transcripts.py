@@ -164,7 +164,7 @@ def record(name: str, folder: Path) -> None:
             "DEVFORGE_MODEL_TRANSCRIPT": name,
             "DEVFORGE_MODEL_RECORD_DIR": str(out),
             "DEVFORGE_MODEL_RECORD_NAME": name,
-            "DEVFORGE_QA_GATES": scenario.get("gates", "tests,coverage,semgrep,secrets"),
+            "DEVFORGE_QA_GATES": scenario.get("gates", "tests,coverage,lint,semgrep,secrets"),
             "DEVFORGE_APPROVAL_TIMEOUT": str(scenario.get("approval_timeout", 3600)),
         }
         with BackgroundServer(folder.parent, script=True) as server:

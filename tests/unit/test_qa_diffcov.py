@@ -185,3 +185,36 @@ def test_the_headers_alone_give_the_same_changed_lines() -> None:
     assert changed_from_headers(headers) == changed_lines(DIFF)
     pure_deletion = "diff --git a/x.py b/x.py\n+++ b/x.py\n@@ -3,2 +2,0 @@\n"
     assert changed_from_headers(pure_deletion) == {}
+
+
+def test_the_lint_gate_reads_ruff_findings_on_changed_lines_only() -> None:
+    from pathlib import Path
+
+    from shared.qa import lint
+
+    root = Path("/wt")
+    report = json.dumps(
+        [
+            {"filename": "/wt/a.py", "location": {"row": 3}, "code": "F401", "message": "x"},
+            {"filename": "/wt/a.py", "location": {"row": 9}, "code": "F841", "message": "y"},
+            {"filename": "/wt/b.py", "location": {"row": 1}, "code": None, "message": "bad"},
+        ]
+    )
+    kept = lint.on_changed_lines(report, {"a.py": {3}, "b.py": {1}}, root)
+    assert lint.findings(kept) == ["a.py:3 F401 x", "b.py:1 syntax bad"]
+    gate = Gate("lint", "run_lint", {"base": "origin/main"})
+    failed = judge(gate, True, f"[exit code 0, 0.1s]\n{kept}")
+    assert not failed.passed and failed.detail.startswith("a.py:3 F401 x")
+    assert judge(gate, True, "[exit code 0, nothing run: no changed Python files]\n[]").passed
+    assert not judge(gate, True, "[exit code 2, 0.1s]\n[]").passed  # ruff itself failed
+    broken = judge(gate, True, "[exit code 0, 0.1s]\nerror: oops")
+    assert not broken.passed and "ruff output is not JSON" in broken.detail
+    with pytest.raises(ValueError, match="lacks its filename or row"):
+        lint.on_changed_lines('[{"filename": "a.py"}]', {}, root)
+
+
+def test_ruffs_warnings_before_its_report_are_skipped() -> None:
+    from shared.qa import lint
+
+    noisy = "warning: The following rules have been removed\n    - UP038\n\n[]"
+    assert lint.findings(noisy) == []
