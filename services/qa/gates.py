@@ -67,11 +67,12 @@ def judge(gate: Gate, ok: bool, output: str) -> GateResult:
     code, rest = _exit(output)
     if gate.name == "lint" and "base" in gate.arguments:
         try:
-            found = lint.findings(rest)
+            found, blocks = lint.findings(rest), lint.blocking(rest)
         except ValueError as exc:
             return GateResult(name="lint", passed=False, detail=f"lint failed: {exc}")
-        detail = "\n".join(found[:20]) if found else "no findings on changed lines"
-        return GateResult(name="lint", passed=code == 0 and not found, detail=detail[:1500])
+        shown = [*blocks, *(f"{f} (not blocking)" for f in found if f not in blocks)]
+        detail = "\n".join(shown[:20]) if shown else "no findings on changed lines"
+        return GateResult(name="lint", passed=code == 0 and not blocks, detail=detail[:1500])
     if gate.name == "semgrep":
         try:
             blocked = semgrep.blocking(rest)

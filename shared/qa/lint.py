@@ -1,7 +1,11 @@
 """ruff's JSON report (``ruff check --output-format json``) as QA's lint gate reads it. Pure.
 
 Only findings on the lines a change adds count: a repository's existing style is not the
-change's to fix. A report that cannot be read raises ValueError naming why."""
+change's to fix. Of those, the error classes block (``blocking``: syntax errors, undefined
+names, invalid comparisons and statements: the ``E9,F63,F7,F82`` that Python CI templates stop
+on); the rest (an unused import, a style rule of the repository's own config) are reported to
+the fix round and the reviewer without failing the job. A report that cannot be read raises
+ValueError naming why."""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["findings", "on_changed_lines"]
+__all__ = ["blocking", "findings", "on_changed_lines"]
+
+_BLOCKING = re.compile(r"^(?:E9|F63|F7|F82)\d*$")
 
 
 _START = re.compile(r"^\[", re.MULTILINE)
@@ -58,4 +64,14 @@ def findings(report_json: str) -> list[str]:
             out.append(f"{where} {item.get('code') or 'syntax'} {item['message']}")
         except (KeyError, TypeError):
             raise ValueError("a ruff finding lacks its filename, row or message") from None
+    return out
+
+
+def blocking(report_json: str) -> list[str]:
+    """The findings that fail the gate (same lines as ``findings``)."""
+    out = []
+    for item, line in zip(_report(report_json), findings(report_json), strict=True):
+        code = item.get("code")
+        if code is None or _BLOCKING.match(str(code)):
+            out.append(line)
     return out

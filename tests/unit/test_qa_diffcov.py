@@ -202,9 +202,17 @@ def test_the_lint_gate_reads_ruff_findings_on_changed_lines_only() -> None:
     )
     kept = lint.on_changed_lines(report, {"a.py": {3}, "b.py": {1}}, root)
     assert lint.findings(kept) == ["a.py:3 F401 x", "b.py:1 syntax bad"]
+    assert lint.blocking(kept) == ["b.py:1 syntax bad"]
     gate = Gate("lint", "run_lint", {"base": "origin/main"})
     failed = judge(gate, True, f"[exit code 0, 0.1s]\n{kept}")
-    assert not failed.passed and failed.detail.startswith("a.py:3 F401 x")
+    assert not failed.passed and failed.detail == "b.py:1 syntax bad\na.py:3 F401 x (not blocking)"
+    only_style = lint.on_changed_lines(report, {"a.py": {3, 9}}, root)
+    style = judge(gate, True, f"[exit code 0, 0.1s]\n{only_style}")
+    assert style.passed and "a.py:9 F841 y (not blocking)" in style.detail
+    undefined = json.dumps(
+        [{"filename": "a.py", "location": {"row": 1}, "code": "F821", "message": "undefined"}]
+    )
+    assert not judge(gate, True, f"[exit code 0, 0.1s]\n{undefined}").passed
     assert judge(gate, True, "[exit code 0, nothing run: no changed Python files]\n[]").passed
     assert not judge(gate, True, "[exit code 2, 0.1s]\n[]").passed  # ruff itself failed
     broken = judge(gate, True, "[exit code 0, 0.1s]\nerror: oops")
