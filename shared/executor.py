@@ -477,3 +477,27 @@ def mkdirs_beneath(worktree: str | Path, rel_dir: str) -> None:
 
 def is_regular(fd: int) -> bool:
     return stat.S_ISREG(os.fstat(fd).st_mode)
+
+
+class SmallFileRefused(ValueError):
+    """A small settings file beneath a worktree cannot be read; the message says why."""
+
+
+def read_small_beneath(worktree: Path, rel: str, limit: int) -> str | None:
+    """A small text file beneath ``worktree`` (never through a link), None when absent;
+    SmallFileRefused when it cannot be read, is not a regular file, or exceeds ``limit``."""
+    try:
+        fd = open_beneath(worktree, rel, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except (OSError, PathRefused) as exc:
+        raise SmallFileRefused(f"{rel}: cannot be read ({exc})") from None
+    try:
+        if not is_regular(fd):
+            raise SmallFileRefused(f"{rel}: not a regular file")
+        data = os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise SmallFileRefused(f"{rel}: larger than {limit} bytes")
+    return data.decode("utf-8", "replace")

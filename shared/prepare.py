@@ -105,24 +105,13 @@ def _interpreter_prefix(env: Path) -> list[Path]:
 
 
 def _reader(root: Path) -> Callable[[str], str | None]:
-    from shared.executor import PathRefused, is_regular, open_beneath
+    from shared.executor import SmallFileRefused, read_small_beneath
 
     def read(name: str) -> str | None:
         try:
-            fd = open_beneath(root, name, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
-            return None
-        except (OSError, PathRefused) as exc:
-            raise PrepareError(f"{name}: cannot be read ({exc})") from None
-        try:
-            if not is_regular(fd):
-                raise PrepareError(f"{name}: not a regular file")
-            data = os.read(fd, MAX_DEPENDENCY_FILE_BYTES + 1)
-        finally:
-            os.close(fd)
-        if len(data) > MAX_DEPENDENCY_FILE_BYTES:
-            raise PrepareError(f"{name}: larger than {MAX_DEPENDENCY_FILE_BYTES} bytes")
-        return data.decode("utf-8", "replace")
+            return read_small_beneath(root, name, MAX_DEPENDENCY_FILE_BYTES)
+        except SmallFileRefused as exc:
+            raise PrepareError(str(exc)) from None
 
     return read
 

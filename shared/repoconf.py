@@ -13,7 +13,6 @@ named. Parsing is pure; ``read`` takes the file from beneath a worktree, never t
 
 from __future__ import annotations
 
-import os
 import shlex
 import tomllib
 from dataclasses import dataclass
@@ -82,20 +81,10 @@ def parse(text: str) -> RepoConfig:
 
 def read(root: Path) -> RepoConfig:
     """The worktree's settings (defaults when it has no ``.devforge.toml``)."""
-    from shared.executor import PathRefused, is_regular, open_beneath
+    from shared.executor import SmallFileRefused, read_small_beneath
 
     try:
-        fd = open_beneath(root, FILE, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return RepoConfig()
-    except (OSError, PathRefused) as exc:
-        raise RepoConfigError(f"{FILE}: cannot be read ({exc})") from None
-    try:
-        if not is_regular(fd):
-            raise RepoConfigError(f"{FILE}: not a regular file")
-        data = os.read(fd, MAX_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_BYTES:
-        raise RepoConfigError(f"{FILE}: larger than {MAX_BYTES} bytes")
-    return parse(data.decode("utf-8", "replace"))
+        text = read_small_beneath(root, FILE, MAX_BYTES)
+    except SmallFileRefused as exc:
+        raise RepoConfigError(str(exc)) from None
+    return RepoConfig() if text is None else parse(text)
