@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import posixpath
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -140,6 +141,7 @@ _MODULES = {
     "java": ("tree_sitter_java", "language"),
     "rust": ("tree_sitter_rust", "language"),
     "sql": ("tree_sitter_sql", "language"),
+    "bash": ("tree_sitter_bash", "language"),  # the guard's second reading of commands
 }
 
 
@@ -149,5 +151,19 @@ def _load(name: str) -> Any:
 
 
 @cache
+def language(name: str) -> Language:
+    return Language(_load(name))
+
+
+_LOCAL = threading.local()
+
+
 def parser(name: str) -> Parser:
-    return Parser(Language(_load(name)))
+    """A parser of the grammar ``name`` for this thread: a parser keeps state between parses,
+    so threads never share one (the language object is shared)."""
+    parsers: dict[str, Parser] | None = getattr(_LOCAL, "parsers", None)
+    if parsers is None:
+        parsers = _LOCAL.parsers = {}
+    if name not in parsers:
+        parsers[name] = Parser(language(name))
+    return parsers[name]

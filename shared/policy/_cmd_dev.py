@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from shared.policy import inline_python
+from shared.policy import inline_js, inline_python
 from shared.policy._cmd_base import IO, Ctx, check_option_paths, check_path, check_paths, parse_opts
 from shared.policy._cmd_rules import Handler
 from shared.policy._shell import Word
@@ -19,6 +19,16 @@ SHELLS = F({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "csh", "t
 PYTHONS = re.compile(r"^(?:python(?:\d(?:\.\d+)?)?|pypy\d?|py)$")
 INTERPRETERS = F({"node", "nodejs", "perl", "ruby", "php", "deno", "lua", "Rscript", "tclsh"})
 INTERPRETERS |= F({"osascript", "pwsh", "powershell", "awk", "jshell", "irb", "groovy"})
+NODES = F({"node", "nodejs"})
+# Options that make node load other code (a module, a loader hook, a data: URL) or read an
+# environment file before the script runs.
+_NODE_LOADERS = F({"-r", "--require", "--import", "--loader", "--experimental-loader"})
+_NODE_LOADERS |= F({"--env-file", "--env-file-if-exists", "--experimental-policy"})
+_JS_EVAL = F({"-e", "--eval", "-p", "--print", "-pe"})
+# Options that may come before node's -e / -p without changing what the inline code can do.
+_JS_QUIET = F({"--no-warnings", "--no-deprecation", "--trace-warnings", "--trace-deprecation"})
+_JS_QUIET |= F({"--throw-deprecation", "--enable-source-maps", "--input-type=commonjs"})
+_JS_QUIET |= F({"--input-type=module", "--trace-uncaught"})
 DEV_TOOLS = F({"pytest", "py.test", "ruff", "mypy", "black", "isort", "flake8", "pylint"})
 DEV_TOOLS |= F({"pyright", "bandit", "tox", "nox", "tsc", "eslint", "prettier", "jest", "vitest"})
 DEV_TOOLS |= F({"mocha", "gofmt", "rustfmt", "shellcheck", "semgrep", "hadolint", "yamllint"})
@@ -140,6 +150,14 @@ def h_python(ctx: Ctx, name: str, args: list[Word], io: IO) -> None:
         if t.startswith("-c") and PYTHONS.match(name):
             _inline_python(ctx, name, t[2:] or None, args[i + 1] if i + 1 < len(args) else None)
             return
+        if name in NODES and t.split("=", 1)[0] in _NODE_LOADERS:
+            ctx.na(
+                "command.inline_code", f"{name} {t.split('=', 1)[0]} loads code before the script"
+            )
+            return
+        if name in NODES and (t in _JS_EVAL or t.startswith(("--eval=", "--print="))):
+            _inline_js(ctx, name, args[:i], args[i:])
+            return
         if t.startswith("-c") or t in ("-e", "--eval", "-p", "--print", "-r", "--require"):
             ctx.na("command.inline_code", f"{name} {t} runs inline code")
             return
@@ -177,6 +195,25 @@ def _inline_python(ctx: Ctx, name: str, glued: str | None, word: Word | None) ->
     why = inline_python.assess(code)
     if why is not None:
         ctx.na("command.inline_code", f"{name} -c runs inline code a person must see: {why}")
+
+
+def _inline_js(ctx: Ctx, name: str, before: list[Word], rest: list[Word]) -> None:
+    """``node -e CODE`` / ``node -p CODE``: literal code that does nothing a person must see runs
+    at once. Node reads options after the code too (``-r``, ``--import``), and a script operand
+    or another ``-e`` changes what runs, so only a few quiet options may come with it."""
+    opt, glued = rest[0].text, None
+    if opt.startswith("--") and "=" in opt:
+        opt, glued = opt.split("=", 1)  # --eval=CODE
+    word = None if glued is not None or len(rest) < 2 else rest[1]
+    after = rest[1:] if glued is not None else rest[2:]
+    if after or any(w.text not in _JS_QUIET for w in before):
+        ctx.na("command.inline_code", f"{name} {opt} runs inline code with other options")
+    elif glued is None and (word is None or word.opaque or word.text.startswith("-")):
+        ctx.na("command.inline_code", f"{name} {opt} with code that is not a literal string")
+    else:
+        why = inline_js.assess(glued if glued is not None else word.text if word else "")
+        if why is not None:
+            ctx.na("command.inline_code", f"{name} {opt} runs inline code a person must see: {why}")
 
 
 def _module(ctx: Ctx, mod: str, rest: list[Word], io: IO) -> None:

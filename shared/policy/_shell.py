@@ -14,14 +14,12 @@ only exists so that what *can* be seen may still escalate to ``deny``.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import bashlex
-import tree_sitter
-import tree_sitter_bash
+
+from shared.index.languages import parser
 
 _BRACE_EXPANSION = re.compile(r"\{[^{}'\"\s]*(?:,|\.\.)[^{}'\"\s]*\}")
 _NAME_START = re.compile(r"[A-Za-z_0-9{(@*#?$!\-]")
@@ -286,22 +284,6 @@ class _BashlexWalker(_Collector):
         return cmd
 
 
-_LOCAL = threading.local()
-
-
-def _ts_parser() -> tree_sitter.Parser:
-    """One parser per thread (parsers keep state); the language object is shared."""
-    parser: tree_sitter.Parser | None = getattr(_LOCAL, "parser", None)
-    if parser is None:
-        parser = _LOCAL.parser = tree_sitter.Parser(_ts_language())
-    return parser
-
-
-@lru_cache(maxsize=1)
-def _ts_language() -> tree_sitter.Language:
-    return tree_sitter.Language(tree_sitter_bash.language())
-
-
 _TS_SUBST = ("command_substitution", "process_substitution")
 _TS_KEYWORDS = ("export", "declare", "local", "readonly", "unset", "typeset")
 
@@ -412,7 +394,7 @@ def parse(text: str, downloaders: frozenset[str], peel: Any) -> Parsed:
 
 
 def parse_tree_sitter(text: str, downloaders: frozenset[str], peel: Any) -> Parsed:
-    tree = _ts_parser().parse(text.encode("utf-8", "surrogatepass"))
+    tree = parser("bash").parse(text.encode("utf-8", "surrogatepass"))
     walker = _TreeSitterWalker(text, downloaders, peel)
     walker.visit(tree.root_node)
     if tree.root_node.has_error:
