@@ -14,22 +14,15 @@ import tempfile
 from typing import Any
 
 from mcp import Client, StdioServerParameters
+from shared import tools as registry
 from shared.crew import prompts
-from shared.crew.toolbox import (
-    FS_TOOLS,
-    MCP_DIR,
-    ROLE_TOOLS,
-    SANDBOX_TOOLS,
-    SEARCH_DESCRIPTION,
-    SEARCH_ROLES,
-    SEARCH_SPEC_SCHEMA,
-    model_schema,
-)
+from shared.crew.toolbox import MCP_DIR, model_schema, search_schema
 from shared.models import tokens
+from shared.roles import ENGINEER_ROLES
 
 INSTRUCTIONS = {
     "lead": prompts.LEAD,
-    **{r: prompts.engineer(r) for r in ("backend", "frontend", "migration")},
+    **{r: prompts.engineer(r) for r in ENGINEER_ROLES},
 }
 
 
@@ -61,24 +54,21 @@ async def _listed() -> dict[str, tuple[str, dict[str, Any]]]:
 
 def _tokens(role: str, listed: dict[str, tuple[str, dict[str, Any]]], shape: Any) -> int:
     tools = []
-    for name in ROLE_TOOLS[role]:
+    for name in registry.offered(role):
         if name in listed:
             description, schema = listed[name]
             tools.append({"name": name, "description": description, "parameters": shape(schema)})
-    if role in SEARCH_ROLES:
-        tools.append(
-            {
-                "name": "search_code",
-                "description": SEARCH_DESCRIPTION,
-                "parameters": SEARCH_SPEC_SCHEMA,
-            }
-        )
+        else:  # search_code: run by the agent's own service, no MCP server lists it
+            spec = registry.TOOLS[name]
+            tools.append(
+                {"name": name, "description": spec.description, "parameters": search_schema()}
+            )
     return tokens.count(INSTRUCTIONS[role]) + tokens.count(json.dumps(tools))
 
 
 def run() -> dict[str, Any]:
     listed = asyncio.run(_listed())
-    assert set(listed) == {*FS_TOOLS, *SANDBOX_TOOLS}
+    assert set(listed) == {*registry.on_server("fs"), *registry.on_server("sandbox")}
     roles = {}
     for role in INSTRUCTIONS:
         before, after = _tokens(role, listed, _before), _tokens(role, listed, model_schema)

@@ -25,7 +25,15 @@ from pathlib import Path
 from mcp.server.mcpserver.exceptions import ToolError
 
 from shared import lint
-from shared.editing import EditError, excerpt, insert, replace, syntax_error, view
+from shared.editing import (
+    EditError,
+    excerpt,
+    insert,
+    replace,
+    replace_many,
+    syntax_error,
+    view,
+)
 from shared.executor import (
     MAX_OUTPUT,
     Decision,
@@ -41,6 +49,7 @@ from shared.executor import (
     resolved_relpath,
 )
 from shared.sandbox import SandboxUnavailable, run_sandboxed
+from shared.tools import TextEdit
 
 MAX_WRITE = 2 * 1024 * 1024  # bytes one write_file may store
 MAX_ENTRIES = 1000  # entries one list_dir shows
@@ -110,7 +119,7 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
         executor.problems.append("DEVFORGE_WORKTREE is not an absolute path to a directory")
         wt = Path("/nonexistent")
     root = wt.resolve()
-    server = GuardedServer("devforge-fs", executor, instructions=INSTRUCTIONS)
+    server = GuardedServer("fs", executor, instructions=INSTRUCTIONS)
 
     def read_regular(path: str, limit: int) -> tuple[bytes, bool, int]:
         """(up to ``limit`` bytes of a regular file of the worktree, cut?, its size)."""
@@ -126,9 +135,8 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
         finally:
             os.close(fd)
 
-    @server.tool(structured_output=False)
+    @server.declared
     def read_file(path: str, decision: Decision) -> str:
-        """Read a text file of the worktree (at most 64 KiB are returned)."""
         data, cut, size = read_regular(path, MAX_OUTPUT)
         if b"\x00" in data[:8192]:
             return f"[binary file, {size} bytes, not shown]"
@@ -180,10 +188,8 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
             raise ToolError(f"refused: {path} is a binary file")
         return data.decode("utf-8", "surrogateescape")
 
-    @server.tool(structured_output=False)
+    @server.declared
     def write_file(path: str, content: str, decision: Decision) -> str:
-        """Create a file, or replace a small one whole (parent directories are created). To
-        change part of an existing file use str_replace or insert_lines."""
         store(path, content.encode("utf-8"))
         return f"wrote {len(content.encode('utf-8'))} bytes to {path}"
 
@@ -194,8 +200,9 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
         key = hashlib.sha256(path.encode()).hexdigest()[:32]
         (undo_dir / key).write_text(text, "utf-8", errors="surrogateescape")
 
-    def edited(path: str, before: str, after: str, line: int, new_lines: int) -> str:
-        """Keep ``after`` when it still parses; remember ``before`` for undo_edit."""
+    def edited(path: str, before: str, after: str, regions: list[tuple[int, int]]) -> str:
+        """Keep ``after`` when it still parses; remember ``before`` for undo_edit. ``regions``:
+        (first line, line count) of each change, shown with the lines around it."""
         problem = syntax_error(path, after)
         if problem is not None:
             raise ToolError(
@@ -204,19 +211,17 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
             )
         remember(path, before)
         store(path, after.encode("utf-8", "surrogateescape"))
-        said = f"edited {path}; lines around the change:\n{excerpt(after, line, new_lines)}"
+        shown = "\n...\n".join(excerpt(after, line, count) for line, count in regions)
+        said = f"edited {path}; lines around the change{'s' if len(regions) > 1 else ''}:\n{shown}"
         new = lint.introduced(path, before, after)
         if new:
             said += f"\nlint (ruff {lint.RULES}) finds what the edit brought in:\n" + "\n".join(new)
         return said
 
-    @server.tool(structured_output=False)
+    @server.declared
     def view_file(
         path: str, decision: Decision, start_line: int | None = None, end_line: int | None = None
     ) -> str:
-        """Show a file with line numbers: lines start_line..end_line, or the whole file when it
-        is short (else its first 200 lines, saying how many there are). A directory is shown
-        as a tree two levels deep."""
         try:
             fd = open_beneath(root, path, os.O_RDONLY | os.O_NONBLOCK)
         except (OSError, PathRefused) as exc:
@@ -232,31 +237,35 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
         except EditError as exc:
             raise ToolError(str(exc)) from None
 
-    @server.tool(structured_output=False)
+    @server.declared
     def str_replace(path: str, old_text: str, new_text: str, decision: Decision) -> str:
-        """Replace the one occurrence of old_text in a file with new_text (exact match,
-        whitespace included; copy old_text from view_file without the line numbers). Refused,
-        with the matching lines, when old_text occurs zero or several times."""
         before = load(path)
         try:
             after, line = replace(before, old_text, new_text)
         except EditError as exc:
             raise ToolError(f"refused: {exc}") from None
-        return edited(path, before, after, line, new_text.count("\n") + 1)
+        return edited(path, before, after, [(line, new_text.count("\n") + 1)])
 
-    @server.tool(structured_output=False)
+    @server.declared
+    def apply_edits(path: str, edits: list[TextEdit], decision: Decision) -> str:
+        before = load(path)
+        try:
+            after, regions = replace_many(before, [(e.old_text, e.new_text) for e in edits])
+        except EditError as exc:
+            raise ToolError(f"refused: {exc}") from None
+        return edited(path, before, after, regions)
+
+    @server.declared
     def insert_lines(path: str, line: int, text: str, decision: Decision) -> str:
-        """Insert text after line `line` of a file (0: at the top)."""
         before = load(path)
         try:
             after = insert(before, line, text)
         except EditError as exc:
             raise ToolError(f"refused: {exc}") from None
-        return edited(path, before, after, line + 1, text.count("\n") + 1)
+        return edited(path, before, after, [(line + 1, text.count("\n") + 1)])
 
-    @server.tool(structured_output=False)
+    @server.declared
     def undo_edit(path: str, decision: Decision) -> str:
-        """Put a file back as it was before its last str_replace or insert_lines."""
         key = undo_dir / hashlib.sha256(path.encode()).hexdigest()[:32]
         if not key.exists():
             raise ToolError(f"refused: no edit of {path} to undo")
@@ -267,9 +276,8 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
         key.unlink()
         return f"{path} is back as it was before its last edit"
 
-    @server.tool(structured_output=False)
+    @server.declared
     def list_dir(path: str, decision: Decision) -> str:
-        """List a directory of the worktree ('.' is the root); directories end with '/'."""
         try:
             fd = open_beneath(root, path, os.O_RDONLY | os.O_DIRECTORY)
         except (OSError, PathRefused) as exc:
@@ -294,9 +302,8 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
             os.close(fd)
         return "\n".join(lines) if lines else "(empty directory)"
 
-    @server.tool(structured_output=False)
+    @server.declared
     def delete_file(path: str, decision: Decision) -> str:
-        """Delete one file (or symlink) of the worktree; directories are not deleted."""
         try:
             if git_component(path):
                 raise PathRefused("deleting inside .git is not allowed")
@@ -314,12 +321,10 @@ def build_server(executor: Executor, worktree: str | Path | None) -> GuardedServ
             raise _fail(exc, path) from None
         return f"deleted {path}"
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def search_files(
         pattern: str, decision: Decision, path: str = ".", regex: bool = False
     ) -> str:
-        """Search the worktree's text files for a fixed string (or, with regex, a POSIX
-        extended regular expression). Returns path:line:text lines, bounded."""
         if not pattern or len(pattern) > MAX_PATTERN or "\x00" in pattern or "\n" in pattern:
             raise ToolError("refused: the pattern must be one line of 1-1000 characters")
         try:

@@ -94,8 +94,11 @@ def build_server(
     *,
     timeout_s: float | None = None,
     memory_mb: int | None = None,
+    read_only: bool | None = None,
 ) -> GuardedServer:
-    """The sandbox server for one worktree (an unusable worktree refuses every call)."""
+    """The sandbox server for one worktree (an unusable worktree refuses every call). With
+    ``read_only`` (default: ``DEVFORGE_WORKTREE_READONLY=1``, set for a role that does not
+    edit, the lead) commands see the worktree read-only."""
     wt = Path(worktree) if worktree else None
     if wt is None or not wt.is_absolute() or not wt.is_dir():
         executor.problems.append("DEVFORGE_WORKTREE is not an absolute path to a directory")
@@ -103,7 +106,9 @@ def build_server(
     root = wt.resolve()
     limit_s = timeout_s if timeout_s is not None else _env_float("DEVFORGE_SANDBOX_TIMEOUT", 600)
     mem = memory_mb or int(_env_float("DEVFORGE_SANDBOX_MEMORY_MB", 4096))
-    server = GuardedServer("devforge-sandbox", executor, instructions=INSTRUCTIONS)
+    server = GuardedServer("sandbox", executor, instructions=INSTRUCTIONS)
+    if read_only is None:
+        read_only = os.environ.get("DEVFORGE_WORKTREE_READONLY") == "1"
 
     prepare_config = PrepareConfig.from_env()
 
@@ -133,6 +138,7 @@ def build_server(
                 ro_binds=[*ro_binds, *env_binds],
                 rw_binds=rw_binds,
                 env_extra={**env_vars, **(env_extra or {})},
+                worktree_writable=not read_only,
             )
         except SandboxUnavailable as exc:
             raise ToolError(f"sandbox unavailable: {exc}") from None
@@ -165,18 +171,14 @@ def build_server(
                 changed[path] = set(range(1, content.count("\n") + 2))
         return changed
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def run_command(command: str, decision: Decision) -> str:
-        """Run a bash command in the worktree (no network; writes only in the worktree)."""
         if not command.strip() or len(command) > MAX_COMMAND or "\x00" in command:
             raise ToolError(f"refused: the command must be 1-{MAX_COMMAND} characters")
         return (await run(command)).render()
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def prepare_env(decision: Decision) -> str:
-        """Build the repository's own test environment (pyproject.toml, setup.py/setup.cfg,
-        requirement files) into a cached virtualenv that later commands use, mounted read-only;
-        network only to the platform's package index."""
         if prepare_config is None:
             raise ToolError("the prepare phase is not configured (DEVFORGE_ENVS_DIR)")
         try:
@@ -194,18 +196,13 @@ def build_server(
         assert result is not None
         return f"environment built for {decl.describe()}\n" + result.render()[-2000:]
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def run_tests(
         decision: Decision,
         tests: list[str] | None = None,
         keyword: str | None = None,
         base: str | None = None,
     ) -> str:
-        """Run the repository's tests (pytest, or npm test when package.json has a test script).
-        For pytest, ``tests`` picks test ids or paths (``tests/test_x.py::test_y``) and
-        ``keyword`` a ``-k`` expression; by default every test runs. With ``base`` (a branch or
-        commit) they run on that commit's files instead of the worktree's: was it failing
-        before the change?"""
         cmd = test_command()
         if cmd is None:
             raise ToolError("no test command found (no Python tests, no npm test script)")
@@ -226,13 +223,10 @@ def build_server(
             result = await run(cmd, cwd=tree, rw_binds=[tree])
         return f"$ {' '.join(cmd)}  (on {ref})\n" + result.render()
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def run_coverage(
         decision: Decision, threshold: float | None = None, base: str | None = None
     ) -> str:
-        """Run the tests with coverage. With ``base`` (a branch or commit), judge only the lines
-        changed since it (diff coverage: the uncovered changed lines are listed); otherwise the
-        whole repository's total. With a threshold (percent), the run fails below it."""
         if threshold is not None and not 0 <= threshold <= 100:
             raise ToolError("refused: threshold must be between 0 and 100")
         own = test_command()
@@ -260,12 +254,8 @@ def build_server(
                 verdict = diffcov.measure(measured, changed, threshold or 0).render()
         return f"{verdict}\n\n$ {' '.join(cmd)}\n" + result.render()
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def run_lint(decision: Decision, base: str | None = None) -> str:
-        """Run the repository's linter (ruff for Python, npm run lint when defined). With
-        ``base`` (a branch or commit): ruff, with the repository's own configuration or its
-        defaults, on the Python files changed since it, reporting only findings on changed lines
-        (a JSON list)."""
         if base is not None:
             return await lint_changes(base)
         cmd = detect_lint_command(root)
@@ -292,10 +282,8 @@ def build_server(
             body = lint.on_changed_lines(body, changed, root)
         return f"{head}\n{body}"
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def run_semgrep(decision: Decision, base: str | None = None) -> str:
-        """Run semgrep with the configured local rules (JSON report). With ``base`` (a branch or
-        commit), scan the files changed since it and report only findings on changed lines."""
         if base is None:
             cmd, binds = _semgrep_command(["."])
             return (await run(cmd, ro_binds=binds)).render()
@@ -312,9 +300,8 @@ def build_server(
             body = semgrep.on_changed_lines(body, changed)
         return f"{head}\n{body}"
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def scan_secrets(decision: Decision, base: str | None = None) -> str:
-        """Scan the changes (git diff against HEAD, or base) and untracked files for secrets."""
         from shared.policy.secrets import scan
 
         diff = await git([*GIT_DIFF, "-U0", *_check_ref(base), "--"])
@@ -339,14 +326,12 @@ def build_server(
         head = f"{len(lines)} possible secret(s) found"
         return "\n".join([head, *lines[:MAX_FINDINGS]])
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def git_status(decision: Decision) -> str:
-        """git status of the worktree (short format with branch)."""
         return await git(["git", "status", "--short", "--branch", "--untracked-files=all"])
 
-    @server.tool(structured_output=False)
+    @server.declared
     async def git_diff(decision: Decision, base: str | None = None) -> str:
-        """git diff of the worktree against HEAD (or base), plus the list of untracked files."""
         diff = await git([*GIT_DIFF, *_check_ref(base), "--"])
         listed = await git(["git", "ls-files", "--others", "--exclude-standard"])
         if listed.strip():

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from shared import subjects as s
 from shared.messages import ALL_MODELS, JOB_MODELS, Message
+from shared.roles import ENGINEER_ROLES
 
 REF = "#/components/schemas/{model}"
 
@@ -35,7 +36,7 @@ def _channel_address(event: str) -> tuple[str, dict[str, Any]]:
         "job_id": {"description": "job id (lowercase ULID)"},
     }
     if event == "task.ready":
-        params["role"] = {"enum": list(s.ROLES), "description": "engineer role"}
+        params["role"] = {"enum": list(ENGINEER_ROLES), "description": "engineer role"}
         return "devforge.{tenant}.job.{job_id}.task.ready.{role}", params
     return "devforge.{tenant}.job.{job_id}." + event, params
 

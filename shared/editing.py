@@ -9,6 +9,7 @@ the tab is the file's line as it is, so an edit's old text can be copied from a 
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 
 WINDOW = 200  # lines of a view when no range is asked for and the file is longer
@@ -90,6 +91,40 @@ def replace(text: str, old: str, new: str) -> tuple[str, int]:
     near = [str(n) for n, ln in enumerate(text.splitlines(), 1) if first and first in ln][:10]
     hint = f"; its first line appears at line(s) {', '.join(near)}" if near else ""
     raise EditError(f"old_text was not found (it must match the file exactly){hint}")
+
+
+def replace_many(text: str, edits: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with every ``(old, new)`` applied together: each ``old`` must match exactly
+    once in the original text and no two may overlap (refused with the edit's number
+    otherwise). Also the (first line, line count) of each change in the result, in file order."""
+    if not edits:
+        raise EditError("edits is empty")
+    spans: list[tuple[int, int, str]] = []
+    for n, (old, new) in enumerate(edits, 1):
+        try:
+            replace(text, old, new)  # one match, or the reason why not
+        except EditError as exc:
+            raise EditError(f"edit {n}: {exc}") from None
+        at = text.index(old)
+        spans.append((at, at + len(old), new))
+    spans.sort()
+    for (_, a_end, _), (b_start, _, _) in itertools.pairwise(spans):
+        if b_start < a_end:
+            raise EditError(
+                f"two edits overlap at line {_lines_of(text, b_start)}: make them one edit"
+            )
+    out: list[str] = []
+    regions: list[tuple[int, int]] = []
+    pos, shift = 0, 0
+    for start, end, new in spans:
+        out.append(text[pos:start])
+        line = _lines_of(text, start) + shift
+        regions.append((line, new.count("\n") + 1))
+        shift += new.count("\n") - text.count("\n", start, end)
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), regions
 
 
 def insert(text: str, line: int, new: str) -> str:

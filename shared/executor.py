@@ -30,18 +30,21 @@ import errno
 import os
 import platform
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.decisions import DecisionInvalid, Verifier
+from shared.tools import TOOLS, Server
+
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
 __all__ = [
     "MAX_OUTPUT",
@@ -273,9 +276,27 @@ class GuardedServer(MCPServer[Any]):
     input schema); the check happens here, before the tool function is reached.
     """
 
-    def __init__(self, name: str, executor: Executor, *, instructions: str | None = None) -> None:
-        super().__init__(name, instructions=instructions)
+    def __init__(
+        self, kind: Server, executor: Executor, *, instructions: str | None = None
+    ) -> None:
+        super().__init__(f"devforge-{kind}", instructions=instructions)
+        self.kind = kind
         self.executor = executor
+
+    def declared(self, fn: _Fn) -> _Fn:
+        """Register ``fn`` as the tool of its name declared in ``shared.tools`` for this server,
+        with the table's description and hints (a tool not declared here is a bug)."""
+        spec = TOOLS.get(fn.__name__)
+        if spec is None or spec.server != self.kind:
+            raise RuntimeError(f"{fn.__name__} is not declared in shared.tools for {self.kind}")
+        hints = ToolAnnotations(
+            read_only_hint=not spec.changes_worktree,
+            idempotent_hint=spec.idempotent,
+            open_world_hint=False,
+        )
+        return self.tool(
+            spec.name, description=spec.description, annotations=hints, structured_output=False
+        )(fn)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None

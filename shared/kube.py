@@ -9,12 +9,13 @@ resource requests and limits, and secrets only from Kubernetes Secrets (never in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.bus.topology import CONSUMERS
 from shared.embedded.supervise import ProcSpec
 from shared.natsauth import APP_ACCOUNT, password_env_var
+from shared.roles import CREW
 
 IMAGE = "devforge:0.1.0"
 CONFIG = "devforge-config"  # ConfigMap (kustomize configMapGenerator in the base)
@@ -52,18 +53,15 @@ class Sizing:
     min_available: int = 0  # > 0: PDB minAvailable, else maxUnavailable 1
 
 
-AGENT = Sizing("500m", "768Mi", "2", "4Gi", max_replicas=10, sandbox=True)
+# A crew role's process runs tools in the sandbox (the lead too: its read-only commands).
+AGENT = Sizing("500m", "768Mi", "2", "4Gi", sandbox=True)
 SIZES: dict[str, Sizing] = {
     "gateway": Sizing("100m", "192Mi", "1", "512Mi", replicas=2, min_available=1),
     "projector": Sizing("50m", "128Mi", "500m", "256Mi"),
     "watchdog": Sizing("20m", "96Mi", "250m", "192Mi"),
     "guard": Sizing("100m", "160Mi", "1", "384Mi", replicas=2, min_available=1),
-    "lead": Sizing("250m", "384Mi", "1", "1Gi", max_replicas=5, sandbox=True),
     "conductor": Sizing("50m", "160Mi", "500m", "384Mi"),
-    "engineer-backend": AGENT,
-    "engineer-frontend": AGENT,
-    "engineer-migration": Sizing("500m", "768Mi", "2", "4Gi", max_replicas=3, sandbox=True),
-    "qa": AGENT,
+    **{r.process: replace(AGENT, max_replicas=r.max_replicas) for r in CREW},
     "publisher": Sizing("50m", "160Mi", "500m", "384Mi", replicas=2),
     "indexer": Sizing("1", "1536Mi", "2", "3Gi"),
 }

@@ -10,15 +10,36 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from shared.ids import JobId, Token
+from shared.roles import ENGINEER_ROLES, PLAN_KINDS
 
 SCHEMA_VERSION = 1
-TaskKind = Literal["backend", "frontend", "migration", "qa"]
-Role = Literal["backend", "frontend", "migration"]
+
+
+def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not {what} ({', '.join(allowed)})")
+        return value
+
+    return AfterValidator(check)
+
+
+# Both derive from the crew's roles (``shared.roles``); the schema lists them as an enum.
+TaskKind = Annotated[
+    str,
+    _one_of(PLAN_KINDS, "a task kind"),
+    WithJsonSchema({"enum": list(PLAN_KINDS), "type": "string"}),
+]
+Role = Annotated[
+    str,
+    _one_of(ENGINEER_ROLES, "an engineer role"),
+    WithJsonSchema({"enum": list(ENGINEER_ROLES), "type": "string"}),
+]
 
 
 M = TypeVar("M", bound="Message")
@@ -280,6 +301,9 @@ class ModelTurn(Event):
     round: int = 1
     request: list[dict[str, Any]] = Field(default_factory=list)
     response: dict[str, Any] = Field(default_factory=dict)
+    # What condensing left out of this turn's request (``shared.crew.condense``): masked tool
+    # outputs and call arguments, and the request's tokens before and after.
+    condensed: dict[str, int] | None = None
 
     def identity(self) -> str:
         return f"{self.agent}.{self.task_id or 'plan'}.{self.round}.{self.turn}"

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     qa_gates: str = Field(default="tests,coverage,lint,semgrep,secrets", description="QA's gates")
     coverage_threshold: int = Field(default=60, ge=0, le=100, description="QA coverage gate, %")
     agent_max_turns: int = Field(default=30, ge=1, description="model turns per agent run")
+    agent_map_tokens: int = Field(
+        default=1024, ge=0, description="tokens of repo map in an engineer's first message"
+    )
+    agent_search_hits: int = Field(
+        default=5, ge=0, le=20, description="code-search hits in an engineer's first message"
+    )
+    agent_context_tokens: int = Field(
+        default=60_000, ge=1000, description="request tokens before old tool outputs condense"
+    )
     model_transcript: str | None = Field(default=None, description="replayed transcript name")
     gateway_host: str = Field(default="127.0.0.1", description="gateway bind address")
     gateway_port: int = Field(default=0, ge=0, description="gateway port; 0 picks a free one")

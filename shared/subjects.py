@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.ids import InvalidId, check_job_id, check_tenant, check_token
+from shared.roles import ENGINEER_ROLES
 
 PREFIX = "devforge"
 
@@ -24,9 +25,8 @@ JOBS_SUBJECTS = [f"{PREFIX}.*.job.>"]
 REGISTRY_SUBJECTS = [f"{PREFIX}.*.tenant.>", f"{PREFIX}.*.repo.>"]
 DLQ_SUBJECTS = [f"{PREFIX}.dlq.*"]
 
-ROLES = ("backend", "frontend", "migration")
-
-# The job events of the state machine. ``task.ready`` is followed by a role token.
+# The job events of the state machine. ``task.ready`` is followed by an engineer role
+# (``shared.roles.ENGINEER_ROLES``).
 JOB_EVENTS = (
     "ticket.submitted",
     "ticket.accepted",
@@ -66,7 +66,7 @@ def job(tenant: str, job_id: str, event: str) -> str:
         raise InvalidId(f"unknown job event {event!r}")
     if event.startswith("task.ready."):
         role = event.rsplit(".", 1)[1]
-        if role not in ROLES:
+        if role not in ENGINEER_ROLES:
             raise InvalidId(f"unknown role {role!r}")
     return f"{PREFIX}.{tenant}.job.{job_id}.{event}"
 

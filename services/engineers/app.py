@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 
 from services.engineers import conductor, worker
+from shared.roles import ENGINEER_ROLES
 from shared.service import Service
-from shared.subjects import ROLES
 
 
 def build(argv: list[str]) -> Service:
     parser = argparse.ArgumentParser(prog="python -m services.engineers")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--conductor", action="store_true")
-    group.add_argument("--role", choices=ROLES)
+    group.add_argument("--role", choices=ENGINEER_ROLES)
     args = parser.parse_args(argv)
     if args.conductor:
         return Service(

@@ -38,7 +38,7 @@ ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 MAX_TOKEN = 16 * 1024
 REFETCH_AFTER_S = 60.0
 LEEWAY_S = 30
-ROLES = ("submitter", "approver", "admin")
+HTTP_ROLES = ("submitter", "approver", "admin")
 _ROLE_ALIASES = {"org:admin": "admin", "org:approver": "approver", "org:member": "submitter"}
 
 
@@ -55,7 +55,7 @@ class Principal:
 
     def may(self, action: str) -> bool:
         need = {"read": 0, "submit": 0, "approve": 1, "admin": 2}[action]
-        return self.operator or ROLES.index(self.role) >= need
+        return self.operator or HTTP_ROLES.index(self.role) >= need
 
 
 def check_issuer_url(issuer: str) -> str:
@@ -165,7 +165,7 @@ def role_from(claims: dict[str, Any], claim: str | None) -> str:
     value = claims.get(claim) if claim else None
     values = value if isinstance(value, list) else [value]
     found = {_ROLE_ALIASES.get(str(v), str(v)) for v in values if v is not None}
-    for role in reversed(ROLES):
+    for role in reversed(HTTP_ROLES):
         if role in found:
             return role
     return "submitter"

@@ -21,6 +21,7 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from shared import subjects as s
+from shared.roles import BY_NAME, ENGINEER_ROLES
 
 DAY = 24 * 3600.0
 
@@ -96,7 +97,10 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         ),
         ConsumerSpec("lead", s.JOBS_STREAM, _job("ticket.accepted")),
         ConsumerSpec("conductor", s.JOBS_STREAM, _job("plan.approved", "task.done", "qa.failed")),
-        *(ConsumerSpec(f"engineer-{r}", s.JOBS_STREAM, _job(f"task.ready.{r}")) for r in s.ROLES),
+        *(
+            ConsumerSpec(BY_NAME[r].process, s.JOBS_STREAM, _job(f"task.ready.{r}"))
+            for r in ENGINEER_ROLES
+        ),
         ConsumerSpec("qa", s.JOBS_STREAM, _job("work.done")),
         ConsumerSpec("publisher", s.JOBS_STREAM, _job("qa.passed")),
         ConsumerSpec("projector", s.JOBS_STREAM, [f"{s.PREFIX}.*.job.>"], ordered_delivery=True),

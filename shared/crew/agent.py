@@ -14,38 +14,44 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from agents import Agent, AgentOutputSchema, FunctionTool, ModelSettings, RunConfig, Runner, Tool
-from agents.exceptions import AgentsException
+from agents import (
+    Agent,
+    AgentOutputSchema,
+    FunctionTool,
+    ModelSettings,
+    RunConfig,
+    RunErrorHandlerInput,
+    Runner,
+    Tool,
+)
+from agents.exceptions import AgentsException, MaxTurnsExceeded
+from agents.run_config import CallModelData, ModelInputData
 
 from shared import workspace
 from shared.crew import codesearch, jobwork
+from shared.crew.condense import condense
 from shared.crew.metering import JobMeter
 from shared.crew.steps import StepWatcher, ToolGateway
-from shared.crew.toolbox import (
-    EDIT_TOOLS,
-    MIGRATION_DIRS,
-    SETUP_TOOLS,
-    Toolbox,
-    open_toolbox,
-)
+from shared.crew.toolbox import Toolbox, open_toolbox
 from shared.messages import ModelTurn
 from shared.models import (
     DevForgeModelProvider,
     ModelsUnavailableError,
     NotRecordedError,
     TurnRecord,
+    tokens,
 )
 from shared.models.meter import BudgetExceeded
 from shared.observe import tracing as otel
 from shared.outage import is_outage
+from shared.policy.injection import fence_untrusted
 from shared.policy.secrets import redact
 from shared.prepare import PrepareConfig
+from shared.roles import BY_NAME, ENGINEER_ROLES
 from shared.service import Context
+from shared.tools import TOOLS, setup_tools
 
 Call = Callable[[str, dict[str, Any]], Awaitable[tuple[bool, str]]]
-
-
-ENGINEER_ROLES = ("backend", "frontend", "migration")
 
 
 def _committer(work: jobwork.JobWork, role: str) -> Callable[[str, str], Awaitable[None]]:
@@ -57,6 +63,42 @@ def _committer(work: jobwork.JobWork, role: str) -> Callable[[str, str], Awaitab
         )
 
     return commit
+
+
+WRAP_UP = (
+    "You have reached the limit of model turns for this task and cannot call tools any more. "
+    "In a few sentences, say what is done (files changed, tests run and their result) and what "
+    "is left to do. This account ends your run."
+)
+
+
+def input_filter(
+    budget: int, said: dict[str, int]
+) -> Callable[[CallModelData[Any]], ModelInputData]:
+    """The history as the model is sent it: condensed to ``budget`` tokens (``condense``); the
+    same history always gives the same request, so replay and transcripts stay exact. What was
+    left out is put in ``said`` for the turn's ``model.turn`` event."""
+
+    def shape(data: CallModelData[Any]) -> ModelInputData:
+        given = data.model_data
+        said.clear()
+        offered = [
+            [t.name, getattr(t, "description", ""), getattr(t, "params_json_schema", None)]
+            for t in data.agent.tools
+        ]
+        fixed = (given.instructions or "") + json.dumps(offered)
+        done = condense(list(given.input), budget=budget, count=tokens.count, fixed=fixed)
+        if not done.changed:
+            return given
+        said.update(
+            outputs=done.masked_outputs,
+            arguments=done.masked_arguments,
+            tokens_before=done.tokens_before,
+            tokens_after=done.tokens_after,
+        )
+        return ModelInputData(input=done.items, instructions=given.instructions)
+
+    return shape
 
 
 class AgentFailed(RuntimeError):
@@ -168,6 +210,7 @@ async def guarded_tools(
 
 def _function_tools(toolbox: Toolbox, gateway: ToolGateway, role: str) -> list[Tool]:
     tools: list[Tool] = []
+    only_under = BY_NAME[role].writes_under
     for spec in toolbox.specs.values():
 
         async def invoke(_: Any, raw: str, name: str = spec.name) -> str:
@@ -177,10 +220,10 @@ def _function_tools(toolbox: Toolbox, gateway: ToolGateway, role: str) -> list[T
                 return f"error: the arguments are not valid JSON ({exc}); call the tool again"
             if not isinstance(args, dict):
                 return "error: the arguments must be a JSON object"
-            if role == "migration" and name in ("write_file", *EDIT_TOOLS):
+            if only_under and TOOLS[name].changes_worktree:
                 path = str(args.get("path", ""))
-                if not path.startswith(MIGRATION_DIRS):
-                    return f"error: the migration engineer writes only under {MIGRATION_DIRS}"
+                if not path.startswith(only_under):
+                    return f"error: the {role} engineer writes only under {only_under}"
             return await gateway.call(name, args)
 
         tools.append(
@@ -206,6 +249,7 @@ async def run_agent(
     output_type: type[Any] | None = None,
     task_id: str | None = None,
     round: int = 1,
+    search_first: str = "",
 ) -> Any:
     """Run one agent to its final output; raise AgentFailed with a readable reason.
 
@@ -222,7 +266,11 @@ async def run_agent(
         key=lambda b: int(b.get("turn", 0)),
     )
 
+    condensed: dict[str, int] = {}
+
     async def on_turn(rec: TurnRecord) -> None:
+        if condensed:
+            ctx.log.info("condensed", run=run_key, turn=rec.turn, **condensed)
         await ctx.publish(
             ModelTurn(
                 agent=run_key,
@@ -232,6 +280,7 @@ async def run_agent(
                 round=round,
                 request=redact_obj(rec.messages[-2:]),
                 response=redact_obj(rec.to_turn()),
+                condensed=dict(condensed) or None,
             )
         )
 
@@ -259,23 +308,54 @@ async def run_agent(
             ),
             model_settings=ModelSettings(parallel_tool_calls=False),
         )
-        if "prepare_env" in SETUP_TOOLS.get(role, ()):
+        if "prepare_env" in setup_tools(role):
             ok, output = await gateway.run("prepare_env", {}, step_id=f"{run_key}-env")
             _, refused, why = output.partition("refused: ")
             if not ok and refused:  # the repository's own declaration cannot be met
                 stop = f"{role}: the repository's environment cannot be prepared: {why.strip()}"
             elif not ok:  # not fatal: the model is told, and the tests will show what is missing
                 input_text += f"\n\nNote: the test environment could not be prepared: {output}"
+        hits = ctx.service.settings.agent_search_hits
+        if stop is None and search_first and hits and "search_code" in toolbox.specs:
+            query = {"query": search_first[:2000], "k": hits}
+            ok, found = await gateway.run("search_code", query, step_id=f"{run_key}-search")
+            input_text += (
+                "\n\nWhat the code search finds for your task (an index of the default branch: "
+                "it may lag your worktree):\n"
+                + fence_untrusted(found if ok else f"no hits ({found})", "code_search")
+            )
+        settings = ctx.service.settings
+        run_config = RunConfig(
+            model_provider=provider,
+            tracing_disabled=not provider.tracing,
+            call_model_input_filter=input_filter(settings.agent_context_tokens, condensed),
+        )
+        account: list[str] = []
+
+        async def wrap_up(data: RunErrorHandlerInput[Any]) -> None:
+            """At the turn limit: one more turn, tools offered but not callable, for the
+            agent's own account of what is done and what is left (the run still fails)."""
+            closing = agent.clone(
+                output_type=None,
+                model_settings=ModelSettings(parallel_tool_calls=False, tool_choice="none"),
+            )
+            said = await Runner.run(
+                closing,
+                [*data.run_data.history, {"role": "user", "content": WRAP_UP}],
+                max_turns=1,
+                run_config=run_config,
+            )
+            account.append(redact(str(said.final_output or "").strip()))
+
         if stop is None:  # no model turn when the environment was refused
             try:
                 async with provider:
                     result = await Runner.run(
                         agent,
                         input_text,
-                        max_turns=ctx.service.settings.agent_max_turns,
-                        run_config=RunConfig(
-                            model_provider=provider, tracing_disabled=not provider.tracing
-                        ),
+                        max_turns=settings.agent_max_turns,
+                        run_config=run_config,
+                        error_handlers={"max_turns": wrap_up},
                     )
             except BudgetExceeded as exc:
                 stop, stop_kind = f"{role}: {exc.reason}", BudgetStop
@@ -283,6 +363,12 @@ async def run_agent(
                 stop, stop_kind = f"{role}: {exc}", AgentStop
             except ModelsUnavailableError as exc:
                 failure = f"{role}: no model answered: {exc}"
+            except MaxTurnsExceeded:
+                said = account[0] if account and account[0] else "(it gave no account)"
+                stop = (
+                    f"{role}: reached its limit of {settings.agent_max_turns} model turns before "
+                    f"finishing; the work so far is on the job branch. Its account: {said[:2000]}"
+                )
             except AgentsException as exc:
                 if is_outage(exc):  # not the agent's failure: its cause is the bus or the database
                     outage = exc

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.messages import GateResult, PlanTask, TaskPlan
+from shared.roles import BY_NAME, ENGINEER_ROLES
 
 MAX_QA_ROUNDS = 3
 FIX_DETAIL_CHARS = 6000  # of the failed gates' own output, within a task's 8000
@@ -43,6 +44,18 @@ def after_task(plan: TaskPlan, task_id: str, round: int) -> Next:
     return Next(tasks[i + 1] if i + 1 < len(tasks) else None, round)
 
 
+def fixer(plan: TaskPlan) -> str:
+    """The engineer role of a fix round: the plan's first engineer that may run the tests and
+    write anywhere, else the first such role of the crew."""
+    able = [
+        r
+        for r in ENGINEER_ROLES
+        if "run" in BY_NAME[r].capabilities and not BY_NAME[r].writes_under
+    ]
+    kinds = {t.kind for t in engineering(plan)}
+    return next((r for r in able if r in kinds), able[0])
+
+
 def fix_task(
     plan: TaskPlan, failed_round: int, findings: list[str], gates: Sequence[GateResult] = ()
 ) -> PlanTask | None:
@@ -51,10 +64,7 @@ def fix_task(
     changed lines, findings with file:line and rule), within the task's size."""
     if failed_round >= MAX_QA_ROUNDS:
         return None
-    kinds = [t.kind for t in engineering(plan)]
-    role = "backend" if "backend" in kinds or not kinds else kinds[0]
-    if role == "migration":
-        role = "backend"
+    role = fixer(plan)
     text = "\n".join(f"- {f}" for f in findings[:20])
     room = FIX_DETAIL_CHARS
     for g in gates:

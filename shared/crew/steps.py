@@ -29,20 +29,9 @@ from shared.observe import metrics
 from shared.observe import tracing as otel
 from shared.policy.injection import fence_untrusted
 from shared.policy.secrets import redact, scan
+from shared.tools import CHANGES_WORKTREE, IDEMPOTENT
 
 OUTPUT_LIMIT = 16_000
-CHANGES_WORKTREE = frozenset(
-    {"write_file", "delete_file", "run_command", "str_replace", "insert_lines", "undo_edit"}
-)
-# Running these again leaves the worktree as one run would (a write puts the same bytes).
-IDEMPOTENT = frozenset(
-    {
-        *("read_file", "view_file", "list_dir", "search_files", "write_file", "delete_file"),
-        *("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets"),
-        *("git_status", "git_diff"),
-        *("prepare_env", "search_code"),  # a cached install; a read of the index
-    }
-)
 INTERRUPTED = (
     "interrupted: the agent running this call stopped before its outcome was recorded; "
     "it may or may not have taken effect. Check before trying again."

@@ -1,5 +1,6 @@
 """The MCP servers of one agent run (spawned over stdio, one process each) and the tools each
-role may use. Agents reach the servers over the MCP protocol only, never by importing them.
+role may use (``shared.tools`` declares which). Agents reach the servers over the MCP protocol
+only, never by importing them.
 
 ``search_code`` is the one tool no MCP server runs: it is a request to the indexer over the bus
 (``devforge.rpc.indexer.search``) from the agent's own service, always for the job's tenant, made
@@ -21,56 +22,16 @@ from mcp_types import TextContent
 
 import shared
 from mcp import Client, StdioServerParameters
+from shared import tools
 from shared.decisions import DecisionInvalid, Verifier
 from shared.prepare import PrepareConfig
+from shared.roles import BY_NAME
+from shared.tools import Server
 
 MCP_DIR = Path(shared.__file__).resolve().parents[1] / "mcp"
-EDIT_TOOLS = ("str_replace", "insert_lines", "undo_edit")
-FS_TOOLS = (
-    *("read_file", "view_file", "write_file", "list_dir", "delete_file", "search_files"),
-    *EDIT_TOOLS,
-)
-SANDBOX_TOOLS = (
-    "run_command",
-    "run_tests",
-    "run_coverage",
-    "run_lint",
-    "run_semgrep",
-    "scan_secrets",
-    "git_status",
-    "git_diff",
-    "prepare_env",
-)
-READ_ONLY = ("read_file", "view_file", "list_dir", "search_files")
-# Tools the platform calls itself before a role starts, never offered to the model.
-SETUP_TOOLS: dict[str, tuple[str, ...]] = {
-    "backend": ("prepare_env",),
-    "frontend": ("prepare_env",),
-}
-ROLE_TOOLS: dict[str, tuple[str, ...]] = {
-    "lead": READ_ONLY,
-    "backend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
-    "frontend": (*FS_TOOLS, "run_command", "run_tests", "git_status", "git_diff"),
-    # The migration engineer writes migration files and never applies them: no commands at all.
-    "migration": (*READ_ONLY, "write_file", *EDIT_TOOLS),
-    "qa": ("run_tests", "run_coverage", "run_lint", "run_semgrep", "scan_secrets", "git_diff"),
-}
-SEARCH_ROLES = ("lead", "backend", "frontend", "migration")
-SEARCH_SPEC_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "query": {"type": "string", "description": "what the code does, in words"},
-        "k": {"type": "integer", "minimum": 1, "maximum": 20, "description": "hits (default 5)"},
-    },
-    "required": ["query"],
-}
-SEARCH_DESCRIPTION = (
-    "Search the repository's code index by meaning and keywords. Returns the best matching "
-    "functions, classes and text windows with their path and lines."
-)
+SERVER_SCRIPTS: dict[Server, str] = {"fs": "fs_server.py", "sandbox": "sandbox_server.py"}
 # The indexer's search for the job's tenant: (query, k) -> the text the model gets back.
 Search = Callable[[str, int], Awaitable[str]]
-MIGRATION_DIRS = ("migrations/", "alembic/", "db/migrations/", "migrate/", "sql/")
 # What the servers may see of the service's environment: nothing secret.
 PASSED_ENV = (
     "PATH",
@@ -115,7 +76,26 @@ class ToolSpec:
     schema: dict[str, Any]  # JSON schema of the arguments, without the guard's ``decision``
 
 
+def search_schema() -> dict[str, Any]:
+    """``search_code``'s arguments as the model sees them (no MCP server lists it)."""
+    spec = tools.TOOLS["search_code"]
+    return {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "what the code does, in words"},
+            "k": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 20,
+                "description": "hits (default 5)",
+            },
+        },
+        "required": [n for n, a in spec.args.items() if a.required],
+    }
+
+
 def _server_env(
+    role: str,
     worktree: Path,
     tenant: str,
     job_id: str,
@@ -134,6 +114,8 @@ def _server_env(
             "DEVFORGE_DATABASE_URL": database_url,
         }
     )
+    if not BY_NAME[role].worktree_writable:  # its commands see the worktree read-only
+        env["DEVFORGE_WORKTREE_READONLY"] = "1"
     return env
 
 
@@ -208,15 +190,14 @@ async def open_toolbox(
     prepare: PrepareConfig | None = None,
     search: Search | None = None,
 ) -> AsyncIterator[Toolbox]:
-    offered = ROLE_TOOLS[role]
-    wanted = (*offered, *SETUP_TOOLS.get(role, ()))
-    env = _server_env(worktree, tenant, job_id, guard_public_key, database_url, prepare)
-    servers = {"fs_server.py": FS_TOOLS, "sandbox_server.py": SANDBOX_TOOLS}
+    offered = tools.offered(role)
+    wanted = (*offered, *tools.setup_tools(role))
+    env = _server_env(role, worktree, tenant, job_id, guard_public_key, database_url, prepare)
     async with AsyncExitStack() as stack:
         clients: dict[str, Client] = {}
         specs: dict[str, ToolSpec] = {}
-        for script, tools in servers.items():
-            if not set(tools) & set(wanted):
+        for server, script in SERVER_SCRIPTS.items():
+            if not set(tools.on_server(server)) & set(wanted):
                 continue
             params = StdioServerParameters(
                 command=sys.executable,
@@ -226,20 +207,19 @@ async def open_toolbox(
             )
             client = await stack.enter_async_context(Client(params))
             for t in (await client.list_tools()).tools:
-                if t.name not in offered:
-                    if t.name in wanted:
-                        clients[t.name] = client
-                    continue
                 if t.name in wanted:
+                    clients[t.name] = client
+                if t.name in offered:
                     schema = model_schema(dict(t.input_schema))
                     specs[t.name] = ToolSpec(t.name, t.description or t.name, schema)
-                    clients[t.name] = client
-        if search is not None and role in SEARCH_ROLES:
-            specs["search_code"] = ToolSpec("search_code", SEARCH_DESCRIPTION, SEARCH_SPEC_SCHEMA)
+        searching = search is not None and "search_code" in offered
+        if searching:
+            spec = tools.TOOLS["search_code"]
+            specs["search_code"] = ToolSpec(spec.name, spec.description, search_schema())
         yield Toolbox(
             clients,
             specs,
-            search if role in SEARCH_ROLES else None,
+            search if searching else None,
             Verifier([k for k in guard_public_key.split(",") if k.strip()]),
             (tenant, job_id),
         )

@@ -32,6 +32,7 @@ from shared.decisions import Signer
 from shared.embedded import servers, supervise
 from shared.embedded.supervise import ProcSpec
 from shared.health import pid_alive
+from shared.roles import BY_NAME, ENGINEER_ROLES
 from shared.settings import Settings
 
 SERVICES: tuple[ProcSpec, ...] = (
@@ -42,8 +43,8 @@ SERVICES: tuple[ProcSpec, ...] = (
     ProcSpec("lead", "services.lead", "lead"),
     ProcSpec("conductor", "services.engineers", "engineers", ("--conductor",)),
     *(
-        ProcSpec(f"engineer-{r}", "services.engineers", "engineers", ("--role", r))
-        for r in ("backend", "frontend", "migration")
+        ProcSpec(BY_NAME[r].process, "services.engineers", "engineers", ("--role", r))
+        for r in ENGINEER_ROLES
     ),
     ProcSpec("qa", "services.qa", "qa"),
     ProcSpec("publisher", "services.publisher", "publisher"),

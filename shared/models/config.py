@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-ROLES = ("lead", "backend", "frontend", "migration", "qa")
+from shared.roles import CREW_ROLES
+
+ROLES = CREW_ROLES  # the model configuration has an entry per crew role
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 DEFAULT_KEY_ENVS = ("DEVFORGE_MODEL_API_KEY", "OPENROUTER_API_KEY")
 LOCAL_API_KEY = "devforge-local"  # nosemgrep: python-hardcoded-secret (a placeholder, not a secret)

@@ -4,6 +4,9 @@ offered, normalised so that the same job replays for any tenant, job, path or ti
 Pure. The normalised form keeps each message's role, text and tool calls (name and arguments),
 and each tool's name and parameters. In every text, these are masked (the rules, in order):
 
+- the hits of the code search an engineer's first message carries (a fence with source
+  ``code_search``) -> ``<code search hits>``: they come from a vector index whose last digits
+  and ties may differ between machines, and a scripted turn does not depend on them
 - ISO times (``2026-12-07T17:06:50Z``, with or without zone or fraction) -> ``<time>``
 - absolute paths of two or more parts (``/home/x/work/...``) -> ``<path>``
 - lowercase ULIDs (job, step and request ids) -> ``<id>``
@@ -25,6 +28,13 @@ import re
 from typing import Any
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r'<<<UNTRUSTED id=([0-9a-f]+) source="code_search"[^\n]*>>>\n'
+            r"[\s\S]*?\n<<<END UNTRUSTED id=\1>>>"
+        ),
+        "<code search hits>",
+    ),
     (
         re.compile(
             r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"

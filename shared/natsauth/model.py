@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shared import subjects as s
 from shared.bus.topology import CONSUMERS, STREAMS
 from shared.ids import check_tenant
+from shared.roles import BY_NAME, ENGINEER_ROLES
 
 OPERATOR = "operator"
 SERVICE_IDENTITIES: tuple[str, ...] = (
@@ -77,7 +78,7 @@ ADMIN_API = (
 
 
 @dataclass(frozen=True)
-class Role:
+class Identity:
     """What one service identity does on the bus (subjects are patterns over all tenants)."""
 
     name: str
@@ -112,34 +113,34 @@ def _rpc_service(service: str) -> str:
     return s.rpc(service, "any").rsplit(".", 1)[0] + ".>"
 
 
-_ENGINEER_DURABLES = ("conductor", *(f"engineer-{r}" for r in s.ROLES))
+_ENGINEER_DURABLES = ("conductor", *(BY_NAME[r].process for r in ENGINEER_ROLES))
 _STEP_EVENTS = _jobs("step.*")  # proposed, approved, denied, awaiting_approval, result
 # Agents and the publisher read a job's whole event log: they rebuild a job from it (the ticket,
 # the plan, recorded model turns and tool results) when they take it over after a crash.
 _AGENT_READS = tuple(s.JOBS_SUBJECTS)
 
-ROLES: dict[str, Role] = {
+IDENTITIES: dict[str, Identity] = {
     r.name: r
     for r in (
-        Role(
+        Identity(
             "guard",
             durables=("guard",),
             publishes=_jobs(*GUARD_DECISIONS),
             reads=(*_filters("guard"), *_jobs(*STOP_EVENTS)),
             serves=(_rpc_service("guard"),),
         ),
-        Role(
+        Identity(
             "lead",
             durables=("lead",),
             publishes=_jobs("ticket.planned", *AGENT_EVENTS),
             reads=(*_filters("lead"), *_AGENT_READS),
             requests=(s.INDEXER_SEARCH,),
         ),
-        Role(
+        Identity(
             "engineers",
             durables=_ENGINEER_DURABLES,
             publishes=_jobs(
-                *(f"task.ready.{r}" for r in s.ROLES),
+                *(f"task.ready.{r}" for r in ENGINEER_ROLES),
                 "task.started",
                 "task.done",
                 "work.done",
@@ -148,25 +149,25 @@ ROLES: dict[str, Role] = {
             reads=(*_filters(*_ENGINEER_DURABLES), *_AGENT_READS),
             requests=(s.INDEXER_SEARCH,),
         ),
-        Role(
+        Identity(
             "qa",
             durables=("qa",),
             publishes=_jobs("qa.passed", "qa.failed", *AGENT_EVENTS),
             reads=(*_filters("qa"), *_AGENT_READS),
         ),
-        Role(
+        Identity(
             "publisher",
             durables=("publisher",),
             publishes=(*_jobs("pr.opened"), s.any_repo("pushed")),
             reads=(*_filters("publisher"), *_AGENT_READS),
         ),
-        Role(
+        Identity(
             "indexer",
             durables=("indexer",),
             reads=_filters("indexer"),
             serves=(s.INDEXER_SEARCH,),
         ),
-        Role(
+        Identity(
             "gateway",
             publishes=(
                 *_jobs("ticket.submitted", "job.cancelled", "approval.granted", "approval.refused"),
@@ -177,11 +178,11 @@ ROLES: dict[str, Role] = {
             reads=tuple(s.JOBS_SUBJECTS),
             requests=(s.GUARD_MINT,),
         ),
-        Role("projector", durables=("projector",)),
-        Role("watchdog"),
+        Identity("projector", durables=("projector",)),
+        Identity("watchdog"),
     )
 }
-assert tuple(ROLES) == SERVICE_IDENTITIES
+assert tuple(IDENTITIES) == SERVICE_IDENTITIES
 
 
 def tenant_user(tenant: str) -> str:
@@ -251,7 +252,7 @@ def _dedupe(items: list[str]) -> tuple[str, ...]:
 
 
 def service_permissions(identity: str) -> Permissions:
-    role = ROLES[identity]
+    role = IDENTITIES[identity]
     pub: list[str] = [*role.publishes, *role.requests, s.any_job("job.failed")]
     pub += [s.dlq(n) for n in (role.name, *role.durables)]
     for durable in role.durables:

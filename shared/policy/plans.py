@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from shared.policy.verdict import Verdict, allow, combine, deny, needs_approval
+from shared.roles import PLAN_KINDS
 
 __all__ = ["PlanTask", "assess_plan", "assess_step_budget"]
 
-KINDS = frozenset({"backend", "frontend", "migration", "qa"})
+KINDS = frozenset(PLAN_KINDS)
 _MIGRATION_FILE = re.compile(
     r"(?i)(?:^|/)(?:migrations?|alembic|db/migrate|versions|changelogs?|flyway|liquibase)/"
     r"|\.sql$|(?:^|/)schema\.prisma$|(?:^|/)alembic\.ini$"

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from shared.bus.topology import CONSUMERS
 from shared.cli.deploy_cmds import deploy_app, read_env_file, render_manifests
 from shared.embedded.stack import SERVICES
+from shared.roles import CREW
 from tests.deploy.kustomize import Unsupported, build
 
 ROOT = Path(__file__).parents[2]
@@ -28,7 +29,7 @@ KUBE_VERSION = "1.33"
 KEDA = json.loads(
     (Path(__file__).parent / "schemas" / "keda-scaledobject-v1alpha1.json").read_text()
 )
-AGENT_ROLES = ("lead", "engineer-backend", "engineer-frontend", "engineer-migration", "qa")
+AGENT_ROLES = tuple(r.process for r in CREW)
 
 
 def validate(obj: dict[str, Any]) -> None:

@@ -32,7 +32,9 @@ class BusLosingOneResult(Bus):
     async def publish_job(
         self, tenant: str, job_id: str, msg: Message, *, msg_id_override: str | None = None
     ) -> PubAck:
-        if isinstance(msg, StepResult) and not self.lost:
+        # The first result of a call the model made (the platform's own environment step,
+        # ``-env``, comes before it).
+        if isinstance(msg, StepResult) and not self.lost and not msg.step_id.endswith("-env"):
             self.lost.append(msg.step_id)
             raise nats.errors.ConnectionReconnectingError()
         return await super().publish_job(tenant, job_id, msg, msg_id_override=msg_id_override)

@@ -95,8 +95,10 @@ async def test_bad_arguments_go_back_to_the_model_and_an_unknown_tool_fails_the_
     reason, events = await _run(bus, registered, nats_as, pg_url, pool, tmp_path, "bad-tools")
     assert "format_disk" in reason and "not found" in reason, reason
     # The malformed call never became a step; the model was told why, in its next request.
-    proposed = [b["tool"] for e, b in events if e == "step.proposed"]
-    assert proposed == ["prepare_env"]
+    # (The steps there are the platform's own: the environment for the lead and the backend,
+    # and the code search for the backend's first message.)
+    proposed = [b["step_id"] for e, b in events if e == "step.proposed"]
+    assert proposed == ["lead-a1-env", "backend-t1-r1-env", "backend-t1-r1-search"]
     backend = [b for e, b in events if e == "model.turn" and b["agent"] == "backend-t1-r1"]
     assert [b["turn"] for b in backend] == [0, 1]
     second = backend[1]

@@ -141,13 +141,16 @@ async def test_a_compromised_model_is_denied_and_nothing_escapes(
             assert of("step.denied", step)[0]["reasons"] == ["approval timeout"], what
     # The denials were in the requests the model answered next (the replayed turns are live).
     assert to_model.count(DENIED) >= sum(1 for a in ATTEMPTS if a[2] == "deny")
-    # Only the platform's own environment step, the two harmless calls and the two symlink
-    # tricks reached an executor.
+    # Only the platform's own environment steps (the lead's and the backend's), the two harmless
+    # calls and the two symlink tricks reached an executor; the platform's code search for the
+    # backend's first message ran in its own service, guarded too.
     tricks = {_step(n) for n, a in enumerate(ATTEMPTS, start=first) if a[2] == "executor"}
     assert len(tricks) == 2
-    env = "backend-t1-r1-env"
-    assert set(executions) == {env} | {_step(n) for n in range(1, first)} | tricks
-    assert set(audit) == {env} | {_step(n) for n in range(1, len(BENIGN) + len(ATTEMPTS) + 1)}
+    env = {"lead-a1-env", "backend-t1-r1-env"}
+    assert set(executions) == env | {_step(n) for n in range(1, first)} | tricks
+    assert set(audit) == env | {"backend-t1-r1-search"} | {
+        _step(n) for n in range(1, len(BENIGN) + len(ATTEMPTS) + 1)
+    }
 
     _nothing_escaped(tmp_path, outside, repo, before, home / "work", job)
     remote = home.resolve() / "workspaces" / tenant / "shop.git"

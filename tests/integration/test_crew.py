@@ -62,6 +62,19 @@ async def test_demo_ticket_to_pull_request(
             assert end == "pr.opened", failed
     events = [sj.split(".", 4)[4] for sj, _ in col.items]
     assert events.count("work.done") == 1 and events.count("qa.passed") == 1
+    # The backend's first message: its task, then the repo map and what code search found
+    # (no indexer runs here: the search step is made, guarded, and says why it has no hits).
+    first = next(
+        b
+        for sj, b in col.items
+        if sj.endswith(".model.turn") and b["agent"] == "backend-t1-r1" and b["turn"] == 0
+    )
+    said = str(first["request"][-1]["content"])
+    assert said.index("Your task (t1)") < said.index("most relevant to your task")
+    assert "shop.py\n" in said and ": def " in said
+    assert 'source="code_search"' in said and "no hits (error: code search failed" in said
+    searched = [b for sj, b in col.items if sj.endswith(".step.approved")]
+    assert any(b["step_id"] == "backend-t1-r1-search" for b in searched)
     passed = next(b for sj, b in col.items if sj.endswith(".qa.passed"))
     assert {g["name"]: g["passed"] for g in passed["gates"]} == {
         "tests": True,
@@ -113,6 +126,7 @@ async def _run_until_end(
     pool: asyncpg.Pool[Any],
     tmp_path: Path,
     transcript: str,
+    **settings: Any,
 ) -> list[tuple[str, dict[str, Any]]]:
     repo = demo_repo(tmp_path / "src")
     await registry.add_repo(pool, bus, tenant, "shop", f"file://{repo}", "main")
@@ -120,7 +134,9 @@ async def _run_until_end(
     ticket = TicketSubmitted(repo="shop", title="Add /health", body="...", submitted_by="ann")
     with replay_server(TRANSCRIPTS):
         async with (
-            crew(nats_as, pg_url, tmp_path / "home", transcript=transcript, gates="tests"),
+            crew(
+                nats_as, pg_url, tmp_path / "home", transcript=transcript, gates="tests", **settings
+            ),
             collecting(bus, s.job_events(tenant, job)) as col,
         ):
             await bus.publish_job(tenant, job, ticket)
@@ -130,6 +146,40 @@ async def _run_until_end(
 
             await eventually(ended, timeout=180)
     return [(sj.split(".", 4)[4], b) for sj, b in col.items]
+
+
+async def test_a_long_run_is_condensed_and_at_its_turn_limit_says_what_is_left(
+    bus: Bus, tenant: str, nats_as: Any, pg_url: str, pool: asyncpg.Pool[Any], tmp_path: Path
+) -> None:
+    """The ``long-run`` transcript (recorded with these settings, so every request, condensed
+    ones included, must come out byte-for-byte as recorded or the replay server refuses it)."""
+    await registry.add_tenant(pool, bus, tenant)
+    events = await _run_until_end(
+        bus,
+        tenant,
+        nats_as,
+        pg_url,
+        pool,
+        tmp_path,
+        "long-run",
+        agent_max_turns=4,
+        agent_context_tokens=2600,
+    )
+    names = [e for e, _ in events]
+    turns = [b for e, b in events if e == "model.turn" and b["agent"] == "backend-t1-r1"]
+    assert [t["turn"] for t in turns] == [0, 1, 2, 3, 4]  # four turns, then the wrap-up
+    condensed = [t["condensed"] for t in turns if t.get("condensed")]
+    assert condensed and condensed[-1]["outputs"] >= 1
+    assert all(c["tokens_after"] < c["tokens_before"] for c in condensed)
+    assert "pr.opened" not in names and "work.done" not in names and "task.done" not in names
+    reason = next(b["reason"] for e, b in events if e == "job.failed")
+    assert "reached its limit of 4 model turns" in reason, reason
+    assert "Left: the /health route itself" in reason  # the agent's own account
+    remote = tmp_path.joinpath("home").resolve() / "workspaces" / tenant / "shop.git"
+    branches = git(remote, "branch", "--list", "devforge/*").split()
+    assert len(branches) == 1  # the branch keeps the work for a retry
+    shop = git(remote, "show", f"refs/heads/{branches[0]}:shop.py")
+    assert shop.startswith("# /health is coming: see the ticket.")
 
 
 async def test_a_broken_test_is_fixed_in_the_next_round(
@@ -231,7 +281,10 @@ async def test_a_ticket_the_demo_did_not_record_fails_at_the_leads_first_turn(
     events = [sj.split(".", 4)[4] for sj, _ in col.items]
     assert events[:2] == ["ticket.submitted", "ticket.accepted"]
     assert events[-1] == "job.failed", events
-    assert not [e for e in events if e.startswith(("ticket.planned", "plan.", "task.", "step."))]
+    assert not [e for e in events if e.startswith(("ticket.planned", "plan.", "task."))]
+    # The one step: the platform preparing the repository's environment for the lead's commands.
+    steps = {b["step_id"] for sj, b in col.items if ".step." in sj}
+    assert steps == {"lead-a1-env"}, steps
     failed = next(b for sj, b in col.items if sj.endswith(".job.failed"))
     assert failed["service"] == "lead"
     assert "this conversation was not recorded" in failed["reason"]

@@ -166,3 +166,53 @@ async def test_a_javascript_edit_that_does_not_parse_is_refused(
         )
     assert not bad and "syntax error (line 2: missing }" in said
     assert good and "return b + a;" in (worktree / "app.js").read_text()
+
+
+async def test_several_edits_apply_together_or_not_at_all(
+    fs: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    """Two hunks that only parse together (a function renamed at its definition and its use)
+    go in as one change, checked as one; a bad edit among good ones changes nothing."""
+    source = "def add(a: int, b: int) -> int:\n    return a + b\n\n\nTOTAL = add(1, 2)\n"
+    (worktree / "calc.py").write_text(source)
+    rename = [
+        {
+            "old_text": "def add(a: int, b: int) -> int:",
+            "new_text": "def plus(a: int, b: int) -> int:",
+        },
+        {"old_text": "TOTAL = add(1, 2)", "new_text": "TOTAL = plus(1, 2)"},
+    ]
+    async with Client(fs) as client:
+        bad_ok, bad = await _run(
+            client,
+            decide,
+            "apply_edits",
+            path="calc.py",
+            edits=[rename[0], {"old_text": "nowhere", "new_text": "x"}],
+        )
+        unchanged = (worktree / "calc.py").read_text()
+        broken_ok, broken = await _run(
+            client,
+            decide,
+            "apply_edits",
+            path="calc.py",
+            edits=[rename[0], {"old_text": "return a + b", "new_text": "return (a +"}],
+        )
+        overlap_ok, overlap = await _run(
+            client,
+            decide,
+            "apply_edits",
+            path="calc.py",
+            edits=[
+                {"old_text": "a + b\n\n", "new_text": "x"},
+                {"old_text": "\n\nTOTAL", "new_text": "y"},
+            ],
+        )
+        ok, done = await _run(client, decide, "apply_edits", path="calc.py", edits=rename)
+        undo_ok, _ = await _run(client, decide, "undo_edit", path="calc.py")
+    assert not bad_ok and "edit 2: old_text was not found" in bad and unchanged == source
+    assert not broken_ok and "syntax error" in broken
+    assert not overlap_ok and "overlap" in overlap
+    assert ok and "lines around the changes:" in done
+    assert "     1\tdef plus(a: int, b: int) -> int:" in done and "TOTAL = plus(1, 2)" in done
+    assert undo_ok and (worktree / "calc.py").read_text() == source

@@ -20,10 +20,10 @@ from mcp_types import CallToolResult
 from nacl.signing import SigningKey
 
 from mcp import Client, StdioServerParameters
-from shared.crew.toolbox import FS_TOOLS
 from shared.decisions import Signer, Verifier
 from shared.executor import Executor, GuardedServer, PgExecutionStore
 from shared.prepare import PrepareConfig
+from shared.tools import on_server
 from tests.support.mcp_servers import Decide, decide_for, fs_server, sandbox_server, text
 from tests.support.registry import package_index
 
@@ -124,7 +124,7 @@ async def test_an_approved_write_runs_and_is_recorded(
     args = {"path": "pkg/new.py", "content": "X = 1\n"}
     async with Client(fs) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
-        assert listed == set(FS_TOOLS)
+        assert listed == set(on_server("fs"))
         result = await call(client, "write_file", args, decide("write_file", args, step="w1"))
         assert not result.is_error, text(result)
         read = await call(
@@ -597,3 +597,21 @@ async def test_the_repositorys_own_test_command_is_run_and_a_bad_one_refused(
     assert "-k add" in picked and "1 passed" in picked, picked
     assert "tests/test_calc.py --cov=." in covered and "exit code 0" in covered, covered
     assert "refused: .devforge.toml: qa.coverage_threshold must be" in bad, bad
+
+
+async def test_a_read_only_role_runs_commands_and_tests_but_cannot_change_the_worktree(
+    executor: Executor, decide: Decide, worktree: Path
+) -> None:
+    """The lead reproduces a bug: it reads and runs the tests; its writes fail."""
+    server = sandbox_server.build_server(executor, worktree, timeout_s=60, read_only=True)
+    listing = "\n".join(sorted(os.listdir(worktree)))
+    cmd = {"command": "head -1 calc.py; echo changed > calc.py; touch new.txt; true"}
+    tests: dict[str, Any] = {}
+    async with Client(server) as client:
+        ran = await call(client, "run_command", cmd, decide("run_command", cmd, step="ro1"))
+        tested = await call(client, "run_tests", tests, decide("run_tests", tests, step="ro2"))
+    out = text(ran)
+    assert "def add(a: int, b: int) -> int:" in out and "Read-only file system" in out
+    assert (worktree / "calc.py").read_text().startswith("def add")
+    assert "\n".join(sorted(os.listdir(worktree))) == listing
+    assert "1 passed" in text(tested)

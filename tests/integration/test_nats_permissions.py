@@ -34,8 +34,8 @@ from shared.cli.nats_cmds import nats_app
 from shared.ids import new_job_id
 from shared.natsauth import (
     GUARD_DECISIONS,
+    IDENTITIES,
     OPERATOR,
-    ROLES,
     SERVICE_IDENTITIES,
     TENANT_JS_API_PREFIX,
     Credentials,
@@ -46,6 +46,7 @@ from shared.natsauth import (
     tenant_user,
     url_with_user,
 )
+from shared.roles import ENGINEER_ROLES
 from tests.support.natsproc import start_nats_server, stop_nats_server
 
 JOB_A = new_job_id()
@@ -179,7 +180,7 @@ async def seeded(stack: Stack) -> Stack:
             "work.done",
             "qa.passed",
             "model.turn",
-            *(f"task.ready.{r}" for r in s.ROLES),
+            *(f"task.ready.{r}" for r in ENGINEER_ROLES),
         ]
         for event in events:
             await op.js.publish(s.job(ACME, JOB_A, event), b"{}")
@@ -364,7 +365,7 @@ async def test_no_stream_admin_and_no_foreign_durable(seeded: Stack, identity: s
 
 @pytest.mark.parametrize("durable", sorted(CONSUMERS))
 async def test_service_pulls_and_acks_its_own_durable(seeded: Stack, durable: str) -> None:
-    identity = next(i for i, r in ROLES.items() if durable in r.durables)
+    identity = next(i for i, r in IDENTITIES.items() if durable in r.durables)
     stream = CONSUMERS[durable].stream
     async with connected(seeded, identity) as (c,):
         # what nats-py / FastStream do when binding: CONSUMER.INFO, then MSG.NEXT and $JS.ACK

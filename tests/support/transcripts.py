@@ -146,7 +146,8 @@ def load_scenario(folder: Path) -> dict[str, Any]:
     """``{"ticket": {"title", "body"} or "ticket_file": <path from the project root>,
     "gates": "tests,...", "append": {file: text}, "outside": {name: text, dir/: ""},
     "symlinks": {link: target in outside}, "approval_timeout": s, "approve": false,
-    "cancel_when_approved": tool}``"""
+    "cancel_when_approved": tool, "env": {DEVFORGE_SETTING: value}}``: a test replaying the
+    transcript runs with the same settings"""
     scenario: dict[str, Any] = json.loads(
         folder.with_name(f"{folder.name}.scenario.json").read_text()
     )
@@ -166,7 +167,9 @@ def record(name: str, folder: Path) -> None:
             "DEVFORGE_MODEL_RECORD_NAME": name,
             "DEVFORGE_QA_GATES": scenario.get("gates", "tests,coverage,lint,semgrep,secrets"),
             "DEVFORGE_APPROVAL_TIMEOUT": str(scenario.get("approval_timeout", 3600)),
+            **scenario.get("env", {}),
         }
+        saved = dict(os.environ)  # one scenario's settings never reach the next
         with BackgroundServer(folder.parent, script=True) as server:
             os.environ.update({**env, "DEVFORGE_MODEL_BASE_URL": server.url})
             settings = Settings(home=home)
@@ -176,6 +179,8 @@ def record(name: str, folder: Path) -> None:
                 end = asyncio.run(_run(settings, scenario, repo))
             finally:
                 stack.down(settings)
+                os.environ.clear()
+                os.environ.update(saved)
         print(f"{name}: the job ended with {end}")
         for path in sorted((out / name).glob("*.json")):
             target = folder / path.name

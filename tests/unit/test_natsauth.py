@@ -17,8 +17,8 @@ from shared.cli.nats_cmds import nats_app
 from shared.ids import InvalidId
 from shared.natsauth import (
     GUARD_DECISIONS,
+    IDENTITIES,
     OPERATOR,
-    ROLES,
     SERVICE_IDENTITIES,
     TENANT_JS_API_PREFIX,
     Credentials,
@@ -126,7 +126,7 @@ def test_credentials_file_gains_new_identities_and_rejects_garbage(tmp_path: Pat
 
 
 def test_every_durable_belongs_to_exactly_one_identity() -> None:
-    owners = [d for r in ROLES.values() for d in r.durables]
+    owners = [d for r in IDENTITIES.values() for d in r.durables]
     assert sorted(owners) == sorted(CONSUMERS)
 
 
@@ -175,7 +175,7 @@ def test_no_stream_management_for_anyone_but_the_operator(user: str) -> None:
 
 
 def test_services_touch_only_their_own_durables() -> None:
-    for identity, role in ROLES.items():
+    for identity, role in IDENTITIES.items():
         perms = service_permissions(identity)
         for durable, spec in CONSUMERS.items():
             mine = durable in role.durables

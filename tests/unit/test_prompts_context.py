@@ -3,7 +3,10 @@ marked, and what was done before it (a fix round: its own earlier summary too)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared.crew.prompts import task_text
+from shared.crew.repomap import repo_map
 
 PLAN = {
     "summary": "Add the endpoint, then the column.",
@@ -30,3 +33,21 @@ def test_a_fix_round_sees_its_findings_and_its_earlier_work() -> None:
     assert "Your task (fix-2)" in text and "- tests: 1 failed" in text
     assert "Added /health." in text
     assert not [ln for ln in text.splitlines() if ln.startswith("->")]  # not one of the plan
+
+
+def test_the_repo_map_comes_last_fenced_and_only_when_there_is_one(tmp_path: Path) -> None:
+    (tmp_path / "shop.py").write_text(
+        "class Shop:\n    def health(self) -> dict:\n        return {}\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_shop.py").write_text(
+        "from shop import Shop\n\ndef test_x(): Shop()\n"
+    )
+    task = {**PLAN["tasks"][0], "files": ["shop.py"]}
+    found = repo_map(tmp_path, focus_files=["shop.py"], terms=["health"], budget_tokens=200)
+    text = task_text({"title": "T", "body": "B"}, task, PLAN, [], found)
+    assert text.index("Your task (t1)") < text.index("most relevant to your task")
+    fenced = text[text.index("most relevant to your task") :]
+    assert fenced.count('source="repo_map"') == 1
+    assert "shop.py\n  1: class Shop:\n  2:     def health(self) -> dict:" in fenced
+    assert "most relevant" not in task_text({"title": "T", "body": "B"}, task, PLAN, [], "")
