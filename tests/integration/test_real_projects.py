@@ -47,6 +47,8 @@ class Project:
     untested: tuple[str, str]  # a new branch no test runs
     legacy_findings: bool = False  # semgrep blocks on the project's own code, not the change
     own_pytest: str = ""  # the pytest the project pins for itself, when it does
+    ignored: tuple[str, ...] = ()  # what its repository's .gitignore holds that the sdist lacks
+    low_coverage: bool = False  # its total coverage is under QA's 60 % threshold
 
 
 SIX = Project(
@@ -93,6 +95,31 @@ BOLTONS = Project(
 )
 
 
+ASYNC_TIMEOUT = Project(
+    "async-timeout",
+    "LICENSE",
+    "async_timeout/__init__.py",
+    (
+        "            self.reschedule(deadline + delay)",
+        "            moved = deadline + delay\n            self.reschedule(moved)",
+    ),
+    (
+        "            self.reschedule(deadline + delay)",
+        "            self.reschedule(deadline - delay)",
+    ),
+    "tests/test_timeout.py::test_shift",
+    (
+        "        def __repr__(self) -> str:\n            return repr(self._val)",
+        "        def __repr__(self) -> str:\n            if not isinstance(self._val, bool):\n"
+        '                return "?"\n            return repr(self._val)',
+    ),
+    own_pytest="8.3.3",
+    # its pytest options write coverage reports into the worktree (--cov-report=html)
+    ignored=("htmlcov/", ".coverage"),
+    low_coverage=True,
+)
+
+
 SEMGREP_WHOLE = gates.Gate("semgrep", "run_semgrep", {})
 
 
@@ -104,13 +131,18 @@ def git(repo: Path, *args: str) -> str:
 def checkout(project: Project, where: Path) -> Path:
     """The project's sdist as a git repository: one commit, the base."""
     version = PINS[project.name]
-    sdist = PROJECTS / f"{project.name}-{version}.tar.gz"
+    stem = f"{project.name.replace('-', '_')}-{version}"  # the sdist's name (PEP 625)
+    sdist = PROJECTS / f"{stem}.tar.gz"
+    if not sdist.exists():
+        sdist = PROJECTS / f"{project.name}-{version}.tar.gz"
     if not sdist.exists():
         raise RuntimeError(f"{sdist} is missing: run `make install`")
     with tarfile.open(sdist) as tar:
         tar.extractall(where, filter="data")
-    repo = where / f"{project.name}-{version}"
+    repo = next(p for p in where.iterdir() if p.name in (stem, f"{project.name}-{version}"))
     assert (repo / project.licence).is_file()  # kept with its licence
+    if project.ignored:
+        (repo / ".gitignore").write_text("".join(f"{p}\n" for p in project.ignored))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", f"{project.name} {version}")
@@ -155,7 +187,7 @@ async def qa(client: Client, decide: Any) -> list[GateResult]:
     return results
 
 
-@pytest.mark.parametrize("project", [SIX, HUMANIZE, BOLTONS], ids=lambda p: p.name)
+@pytest.mark.parametrize("project", [SIX, HUMANIZE, BOLTONS, ASYNC_TIMEOUT], ids=lambda p: p.name)
 async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_change(
     project: Project,
     index: str,
@@ -209,6 +241,11 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
     assert touched.split() == ["M", project.path], touched  # the gates changed nothing
     # Findings in the project's own code block a whole-repository scan, never the change.
     assert whole.passed is not project.legacy_findings, whole
+    # ... and so does total coverage under 60 % (as the project's own pytest options measure
+    # it, in its baseline run): QA judges the changed lines only.
+    if project.low_coverage:
+        percent = re.search(r"^TOTAL\s.*?(\d+)%$", baseline, re.M)
+        assert percent and int(percent.group(1)) < 60, baseline[-1500:]
     tests_gate = broken[0]
     assert not tests_gate.passed and project.broken_test in tests_gate.detail, tests_gate
     # ... with its own traceback and assertion, not the failures that were there before.
