@@ -37,7 +37,17 @@ $(PROJECTS)/.filled: tests/data/projects.txt
 	$(PY) -m pip download --quiet --no-binary=:all: --no-deps --require-hashes -d $(PROJECTS) -r tests/data/projects.txt
 	@touch $@
 
-install: $(STAMP) $(TOOLS)/bin/semgrep $(WHEELS)/.filled $(PROJECTS)/.filled
+# A real Node project and the packages its lock names (npm tarballs, checked by integrity).
+NPMS := .cache/npm
+$(NPMS)/.filled: tests/data/npm.txt
+	@mkdir -p $(NPMS)
+	@grep -v '^#' tests/data/npm.txt | grep . | while read -r spec integrity; do \
+	  npm pack --silent --pack-destination $(NPMS) "$$spec" > /dev/null || exit 1; \
+	done
+	$(PY) -m tests.support.npm_cache verify $(NPMS) tests/data/npm.txt
+	@touch $@
+
+install: $(STAMP) $(TOOLS)/bin/semgrep $(WHEELS)/.filled $(PROJECTS)/.filled $(NPMS)/.filled
 
 demo: install
 	$(VENV)/bin/devforge demo

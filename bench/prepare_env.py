@@ -3,7 +3,9 @@ phase's allowlisting proxy, as jobs meet it: the first job of a tenant (an empty
 a second job on the same repository (the environment is reused), and a job after a change to a
 dependency file (a new environment from the tenant's warm cache). Three rounds, each with a new
 tenant; medians. The repository declares an old pinned test tool (its own pins first), a
-runtime dependency with a range, and a PEP 735 group."""
+runtime dependency with a range, and a PEP 735 group. Then the real projects the tests use
+(tests/data/projects.txt and npm.txt, from .cache): each one's first job (a new tenant) and second
+job, from the real registries (PyPI; registry.npmjs.org for the Node one), one round each."""
 
 from __future__ import annotations
 
@@ -16,8 +18,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import median
-from shared.prepare import DEFAULT_INDEX, PrepareConfig, prepare, read_declared
+from bench.common import ROOT, median
+from shared.prepare import (
+    DEFAULT_INDEX,
+    PrepareConfig,
+    prepare,
+    prepare_node,
+    read_declared,
+    read_node,
+)
+from tests.support.npm_cache import pins as npm_pins
+from tests.support.npm_cache import tarball as npm_tarball
 
 ROUNDS = 3
 PYPROJECT = """[project]
@@ -64,6 +75,41 @@ async def _round(tmp: Path) -> dict[str, float]:
     return {"first_job_s": first, "second_job_s": second, "changed_files_warm_cache_s": warm}
 
 
+def _unpack(archive: Path, where: Path) -> Path:
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        tar.extractall(where, filter="data")
+    return next(p for p in where.iterdir() if p.is_dir())
+
+
+async def _real(tmp: Path) -> dict[str, float]:
+    """First and second job of each real project, from the real registries."""
+    out: dict[str, float] = {}
+    for sdist in sorted((ROOT / ".cache" / "projects").glob("*.tar.gz")):
+        name = sdist.name.rsplit("-", 1)[0]
+        wt = _unpack(sdist, tmp / name)
+        config = PrepareConfig(envs_dir=tmp / "envs", index_url=DEFAULT_INDEX)
+        tenant = f"bench-{uuid.uuid4().hex[:8]}"
+        out[f"real.{name}.first_job_s"], built, _ = await _timed(config, tenant, wt)
+        out[f"real.{name}.second_job_s"], rebuilt, _ = await _timed(config, tenant, wt)
+        assert built and not rebuilt
+    version, _ = npm_pins()["xtend"]
+    wt = _unpack(npm_tarball("xtend", version), tmp / "xtend")
+    lock = ROOT / "tests" / "data" / "node" / f"xtend-{version}.package-lock.json"
+    (wt / "package-lock.json").write_text(lock.read_text())
+    config = PrepareConfig(envs_dir=tmp / "envs")
+    tenant = f"bench-{uuid.uuid4().hex[:8]}"
+    for job in ("first", "second"):
+        started = time.perf_counter()
+        decl = read_node(config, wt)
+        assert decl is not None
+        _, built, _ = await prepare_node(config, tenant, wt, decl)
+        out[f"real.xtend.{job}_job_s"] = time.perf_counter() - started
+        assert built is (job == "first")
+    return {k: round(v, 3) for k, v in out.items()}
+
+
 def run() -> dict[str, Any]:
     rounds = []
     for _ in range(ROUNDS):
@@ -73,6 +119,11 @@ def run() -> dict[str, Any]:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     figures = {k: round(median([r[k] for r in rounds]), 3) for k in rounds[0]}
+    tmp = Path(tempfile.mkdtemp(prefix="devforge-bench-real-"))
+    try:
+        figures.update(asyncio.run(_real(tmp)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {
         "notes": __doc__.replace("\n", " ") if __doc__ else "",
         "rounds": ROUNDS,

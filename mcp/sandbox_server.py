@@ -43,8 +43,11 @@ from shared.executor import (
 from shared.prepare import (
     PrepareConfig,
     environment_for,
+    node_environment_for,
     prepare,
+    prepare_node,
     read_declared,
+    read_node,
 )
 from shared.qa import diffcov, lint, semgrep
 from shared.qa.changes import added_by_file, changed_from_headers
@@ -112,12 +115,18 @@ def build_server(
 
     prepare_config = PrepareConfig.from_env()
 
-    def prepared(code: Path) -> tuple[list[Path], dict[str, str]]:
-        """Mounts for the environment prepared for the worktree's current dependency files,
-        with ``code`` (the worktree, or a base commit's files) on the import path."""
+    def prepared(code: Path) -> tuple[list[Path], dict[str, str], list[tuple[Path, Path]]]:
+        """Mounts for the environments prepared for the worktree's current dependency files,
+        with ``code`` (the worktree, or a base commit's files) on the import path and its
+        ``node_modules`` in place."""
         if prepare_config is None:
-            return [], {}
-        return environment_for(prepare_config, executor.tenant or "_", root, code)
+            return [], {}, []
+        tenant = executor.tenant or "_"
+        binds, env = environment_for(prepare_config, tenant, root, code)
+        mounts, node_env = node_environment_for(prepare_config, tenant, root, code)
+        if "PATH" in env and "PATH" in node_env:  # both: the project's Node tools, then Python's
+            node_env["PATH"] = node_env["PATH"].split(":", 1)[0] + ":" + env["PATH"]
+        return binds, {**env, **node_env}, mounts
 
     async def run(
         command: Sequence[str] | str,
@@ -128,7 +137,7 @@ def build_server(
         rw_binds: Sequence[Path] = (),
         env_extra: dict[str, str] | None = None,
     ) -> Result:
-        env_binds, env_vars = prepared(cwd or root)
+        env_binds, env_vars, env_mounts = prepared(cwd or root)
         try:
             return await run_sandboxed(
                 command,
@@ -139,6 +148,7 @@ def build_server(
                 rw_binds=rw_binds,
                 env_extra={**env_vars, **(env_extra or {})},
                 worktree_writable=not read_only,
+                ro_mounts=env_mounts,
             )
         except SandboxUnavailable as exc:
             raise ToolError(f"sandbox unavailable: {exc}") from None
@@ -181,20 +191,25 @@ def build_server(
     async def prepare_env(decision: Decision) -> str:
         if prepare_config is None:
             raise ToolError("the prepare phase is not configured (DEVFORGE_ENVS_DIR)")
+        tenant = executor.tenant or "_"
+        said: list[str] = []
         try:
             decl = read_declared(root)
-            if not decl.needed:
-                what = decl.describe() or "no dependency file"
-                return f"nothing to prepare: {what} declares nothing beyond the test tools"
-            _, built, result = await prepare(prepare_config, executor.tenant or "_", root, decl)
+            node = read_node(prepare_config, root)
+            if decl.needed:
+                _, built, result = await prepare(prepare_config, tenant, root, decl)
+                said.append(_prepared(decl.describe(), built, result))
+            if node is not None and node.needed:
+                _, built, result = await prepare_node(prepare_config, tenant, root, node)
+                said.append(_prepared(node.describe(), built, result))
         except PrepareError as exc:
             raise ToolError(f"refused: {exc}") from None
         except SandboxUnavailable as exc:
             raise ToolError(f"sandbox unavailable: {exc}") from None
-        if not built:
-            return f"environment ready (cached) for {decl.describe()}"
-        assert result is not None
-        return f"environment built for {decl.describe()}\n" + result.render()[-2000:]
+        if not said:
+            what = decl.describe() or ("package.json" if node else "no dependency file")
+            return f"nothing to prepare: {what} declares nothing beyond the test tools"
+        return "\n\n".join(said)
 
     @server.declared
     async def run_tests(
@@ -233,11 +248,25 @@ def build_server(
         pytest_run = own if own is not None and _is_pytest(own) else None
         if base is None or pytest_run is None:
             cmd = detect_coverage_command(root, threshold)
+            if cmd is None and base is not None and own is not None:
+                return (  # tests that run, no coverage tool: the tests gate judges them
+                    f"diff coverage: not measured (threshold {threshold or 0:g}%): passed\n"
+                    "diff coverage is measured for pytest; this repository's tests are "
+                    f"`{' '.join(own)}` and it defines no coverage command (for npm, a "
+                    "`coverage` script)"
+                )
             if cmd is None:
                 raise ToolError("no coverage command found (no Python tests, no coverage script)")
             _need_pytest_cov(cmd)
-            note = "" if base is None else "(diff coverage is measured for pytest only)\n"
-            return note + f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
+            result = await run(cmd)
+            if base is None:
+                return f"$ {' '.join(cmd)}\n" + result.render()
+            verdict = "passed" if result.exit_code == 0 and not result.timed_out else "failed"
+            return (
+                f"diff coverage: not measured (threshold {threshold or 0:g}%): {verdict}\n"
+                "diff coverage is measured for pytest; the repository's own coverage command "
+                f"ran and its exit status decides\n\n$ {' '.join(cmd)}\n" + result.render()
+            )
         _need_pytest_cov(pytest_run)
         changed = await changed_since(base)
         with tempfile.TemporaryDirectory(prefix="devforge-cov-") as out_dir:
@@ -339,6 +368,12 @@ def build_server(
         return diff or "(no changes)"
 
     return server
+
+
+def _prepared(what: str, built: bool, result: Result | None) -> str:
+    if not built or result is None:
+        return f"environment ready (cached) for {what}"
+    return f"environment built for {what}\n" + result.render()[-2000:]
 
 
 def _selection(tests: list[str], keyword: str | None) -> list[str]:

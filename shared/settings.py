@@ -41,7 +41,11 @@ class Settings(BaseSettings):
         default="https://pypi.org/simple", description="package index of the prepare phase"
     )
     prepare_allowlist: str = Field(
-        default="pypi.org,files.pythonhosted.org", description="hosts the prepare phase reaches"
+        default="pypi.org,files.pythonhosted.org,registry.npmjs.org",
+        description="hosts the prepare phase reaches",
+    )
+    prepare_npm_registry: str = Field(
+        default="https://registry.npmjs.org/", description="npm registry of the prepare phase"
     )
     prepare_timeout: float = Field(default=600.0, gt=0, description="seconds a prepare may take")
     guard_public_key: str | None = Field(default=None, description="executors' trusted key(s)")

@@ -173,6 +173,7 @@ async def _tools(
                 envs_dir=settings.home / "envs",
                 index_url=settings.prepare_index_url,
                 allowlist=tuple(h.strip() for h in settings.prepare_allowlist.split(",") if h),
+                npm_registry=settings.prepare_npm_registry,
                 timeout_s=settings.prepare_timeout,
             ),
             search=codesearch.searcher(ctx.bus, ctx.tenant, work.repo.id),

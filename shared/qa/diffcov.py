@@ -24,7 +24,7 @@ __all__ = ["DiffCoverage", "measure", "parse_report", "read_verdict"]
 
 _VERDICT = re.compile(
     r"^diff coverage: (?:(?P<pct>\d+(?:\.\d+)?)% of (?P<n>\d+) changed lines|no changed lines to "
-    r"measure) \(threshold (?P<t>\d+(?:\.\d+)?)%\): (?P<ok>passed|failed)$"
+    r"measure|not measured) \(threshold (?P<t>\d+(?:\.\d+)?)%\): (?P<ok>passed|failed)$"
 )
 
 

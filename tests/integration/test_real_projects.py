@@ -9,6 +9,7 @@ The gates are QA's own: the sandbox server's tools judged by ``services.qa.gates
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import subprocess
@@ -28,6 +29,9 @@ from shared.executor import Executor, PgExecutionStore
 from shared.messages import GateResult
 from shared.prepare import PrepareConfig
 from tests.support.mcp_servers import ROOT, decide_for, sandbox_server, text
+from tests.support.npm_cache import npm_registry
+from tests.support.npm_cache import pins as npm_pins
+from tests.support.npm_cache import tarball as npm_tarball
 from tests.support.registry import local_index
 
 PROJECTS = ROOT / ".cache" / "projects"
@@ -257,3 +261,79 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
     coverage = untested[1]
     assert not coverage.passed and coverage.detail.startswith("diff coverage: "), coverage
     assert f"  {project.path}: " in coverage.detail, coverage.detail
+
+
+# --------------------------------------------------------------------------- a Node project
+
+
+@pytest.fixture(scope="module")
+def npm_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with npm_registry(tmp_path_factory.mktemp("npm")) as url:
+        yield url
+
+
+def checkout_xtend(where: Path) -> Path:
+    """xtend 4.0.2's npm tarball as a git repository, with the lock npm wrote for it (a
+    registry tarball has none) and the `.gitignore` a Node repository has."""
+    version, _ = npm_pins()["xtend"]
+    with tarfile.open(npm_tarball("xtend", version)) as tar:
+        tar.extractall(where, filter="data")
+    repo = where / "package"
+    assert (repo / "LICENSE").is_file()  # kept with its licence
+    lock = ROOT / "tests" / "data" / "node" / f"xtend-{version}.package-lock.json"
+    (repo / "package-lock.json").write_text(lock.read_text())
+    (repo / ".gitignore").write_text("node_modules\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"xtend {version}")
+    git(repo, "tag", "base")
+    return repo
+
+
+async def test_a_real_node_project_gets_npm_ci_a_baseline_and_qa_on_the_change(
+    npm_index: str, tmp_path: Path, tenant: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = checkout_xtend(tmp_path / "src")
+    config = PrepareConfig(tmp_path / "envs", "http://localhost:9/simple", ("localhost",))
+    config = dataclasses.replace(config, npm_registry=npm_index)
+    for k, v in config.to_env().items():
+        monkeypatch.setenv(k, v)
+    signer = Signer(SigningKey.generate())
+    job = f"j{secrets.token_hex(6)}"
+    executor = Executor(
+        verifier=Verifier([signer.public_key]),
+        tenant=tenant,
+        job_id=job,
+        store=PgExecutionStore(pg_url),
+    )
+    decide = decide_for(signer, tenant, job)
+
+    async def call(client: Client, tool: str, **args: Any) -> str:
+        return text(await client.call_tool(tool, {**args, "decision": decide(tool, args)}))
+
+    immutable = repo / "immutable.js"
+    source = immutable.read_text()
+    loop = "            if (hasOwnProperty.call(source, key)) {"
+    try:
+        server = sandbox_server.build_server(executor, repo, timeout_s=300)
+        async with Client(server) as client:
+            built = await call(client, "prepare_env")
+            again = await call(client, "prepare_env")
+            baseline = await call(client, "run_tests")
+            immutable.write_text(source.replace("var target = {}", "var target = Object({})"))
+            correct = await qa(client, decide)
+            immutable.write_text(source.replace(loop, loop.replace("if (", "if (!")))
+            broken = await qa(client, decide)
+    finally:
+        await executor.aclose()
+    assert built.startswith("environment built for package.json (npm ci from package-lock"), built
+    assert "added 5 packages" in built, built
+    assert again == "environment ready (cached) for package.json (npm ci from package-lock.json)"
+    # the project's own suite, with its own test runner (tape from node_modules), at the base
+    assert "[exit code 0" in baseline and "# pass  15" in baseline, baseline[-2000:]
+    assert all(r.passed for r in correct), [r for r in correct if not r.passed]
+    coverage = next(r for r in correct if r.name == "coverage")
+    assert coverage.detail.startswith("diff coverage: not measured"), coverage
+    assert git(repo, "status", "--porcelain").split() == ["M", "immutable.js"]
+    tests_gate = broken[0]
+    assert not tests_gate.passed and "not ok" in tests_gate.detail, tests_gate
