@@ -3,8 +3,11 @@
 Sources, all that are present: ``pyproject.toml`` (PEP 621 ``dependencies``, the optional
 dependencies of its test extras, PEP 735 dependency groups of the same names), ``setup.py`` /
 ``setup.cfg`` (the installer reads their metadata itself), and requirement files (with ``-r``
-and ``-c`` followed inside the repository, and ``-e .`` meaning the project itself). The
-repository's own pins and ranges are kept as written: old commits often need old tools.
+and ``-c`` followed inside the repository, and ``-e .`` meaning the project itself), and beside a
+``pyproject.toml`` its ``uv.lock`` or ``poetry.lock``, whose versions become constraints: what
+the project declares is resolved to exactly the locked versions, and packages locked for other
+platforms or unused extras are simply not installed. The repository's own pins and ranges are
+kept as written (their ``--hash`` options left out): old commits often need old tools.
 
 Where packages come from is the platform's setting, never the repository's: index options
 (``--index-url``, ``--extra-index-url``, ``--find-links`` ...) and direct URLs are refused with
@@ -103,9 +106,12 @@ def _name(line: str) -> str | None:
 
 
 def _requirement(where: str, text: str) -> str:
-    """One requirement as written, refused when it names where to get it from."""
+    """One requirement as written (its ``--hash`` options left out: the platform adds test
+    tools the repository did not hash, and the pin stays), refused when it names where to get
+    it from."""
+    text = text.split(" --hash", 1)[0].strip()
     try:
-        req = Requirement(text.split(" --hash", 1)[0].strip())
+        req = Requirement(text)
     except InvalidRequirement as exc:
         raise PrepareError(f"{where}: not a requirement ({exc})") from None
     if req.url:
@@ -255,6 +261,31 @@ def _setup_extras(name: str, text: str) -> list[str]:
     return [e for e in TEST_EXTRAS if e in {m.group(1) for m in _EXTRAS_KEY.finditer(text)}]
 
 
+LOCKS = ("uv.lock", "poetry.lock")
+
+
+def _locked(name: str, text: str) -> list[str]:
+    """``name==version`` of every package a uv or Poetry lock takes from a registry (the project
+    itself, path, git and URL sources left out)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PrepareError(f"{name}: not valid TOML ({exc})") from None
+    pins: list[str] = []
+    for package in data.get("package", []):
+        if not isinstance(package, dict):
+            continue
+        pkg, version = package.get("name"), package.get("version")
+        source = package.get("source")
+        if name == "uv.lock":
+            from_registry = isinstance(source, dict) and "registry" in source
+        else:  # poetry: no source table means the default registry
+            from_registry = not isinstance(source, dict) or source.get("type") == "legacy"
+        if isinstance(pkg, str) and isinstance(version, str) and from_registry:
+            pins.append(f"{canonicalize_name(pkg)}=={version}")
+    return sorted(set(pins))
+
+
 def declared(read: Read, extras: tuple[str, ...] = ()) -> Declared:
     """The repository's declared environment; ``read(path)`` gives a file's text or None.
     ``extras``: optional dependencies the repository asks for beyond the test ones
@@ -274,4 +305,9 @@ def declared(read: Read, extras: tuple[str, ...] = ()) -> Declared:
     for name in REQUIREMENT_FILES:
         if name not in reader.seen and (text := reader.text(name)) is not None:
             reader.requirements(name, text)
+    if "pyproject.toml" in d.contents:  # the lock's versions bound what is resolved
+        for name in LOCKS:
+            if (text := reader.text(name)) is not None:
+                d.constraints += [p for p in _locked(name, text) if p not in d.constraints]
+                break
     return d

@@ -47,7 +47,7 @@ def test_requirement_files_follow_r_and_c_inside_the_repository_and_e_dot_is_the
     }
     d = declared(files.get)
     assert d.project == "setup.py" and d.extras == ["testing"]
-    assert d.requirements == ["requests>=2 --hash=sha256:" + "a" * 64]
+    assert d.requirements == ["requests>=2"]  # the pin stays; the hash would lock out pytest
     assert d.constraints == ["urllib3<2"]
     assert d.files == ["setup.py", "requirements.txt", "requirements/base.txt", "constraints.txt"]
 
@@ -106,3 +106,61 @@ def test_requires_python_picks_the_newest_interpreter_it_admits() -> None:
         choose(">=3.13", found)
     with pytest.raises(PrepareError, match="not a version range"):
         choose("three", found)
+
+
+UV_LOCK = """version = 1
+requires-python = ">=3.9"
+
+[[package]]
+name = "acme"
+version = "0.1.0"
+source = { editable = "." }
+
+[[package]]
+name = "Requests"
+version = "2.31.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "pywin32"
+version = "306"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "vendored"
+version = "1.0"
+source = { git = "https://example.com/v.git" }
+"""
+POETRY_LOCK = """[[package]]
+name = "requests"
+version = "2.31.0"
+description = "HTTP"
+
+[[package]]
+name = "local-thing"
+version = "0.1"
+source = { type = "directory", url = "../thing" }
+"""
+
+
+@pytest.mark.parametrize(("lock", "text"), [("uv.lock", UV_LOCK), ("poetry.lock", POETRY_LOCK)])
+def test_a_lock_beside_pyproject_pins_what_is_resolved(lock: str, text: str) -> None:
+    files = {
+        "pyproject.toml": (
+            '[project]\nname = "acme"\nversion = "0.1"\ndependencies = ["requests"]\n'
+        ),
+        lock: text,
+    }
+    d = declared(files.get)
+    assert d.requirements == ["requests"]
+    assert "requests==2.31.0" in d.constraints  # the locked version, as a constraint
+    assert not [c for c in d.constraints if c.startswith(("acme", "vendored", "local-thing"))]
+    assert lock in d.files and d.key("/usr/bin/python3") != declared(
+        {k: v for k, v in files.items() if k != lock}.get
+    ).key("/usr/bin/python3")
+
+
+def test_a_lock_that_is_not_toml_is_named() -> None:
+    files = {"pyproject.toml": '[project]\nname = "a"\nversion = "1"\n', "uv.lock": "[[package"}
+    with pytest.raises(PrepareError, match=r"uv\.lock: not valid TOML"):
+        declared(files.get)
