@@ -42,6 +42,9 @@ class _Settings(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1)
     timeout: float | None = Field(default=None, gt=0)
     max_retries: int | None = Field(default=None, ge=0)
+    # the models of a crew role the file does not list (a role just added to shared.roles)
+    model: str | None = Field(default=None, min_length=1)
+    fallbacks: list[str] | None = None
 
 
 class _Role(_Settings):
@@ -150,6 +153,8 @@ def model_config(role: str, env: Mapping[str, str] | None = None) -> AgentModelC
     env = os.environ if env is None else env
     loaded = load_models_file(env)
     entry = loaded.agents.get(role)
+    if entry is None and role in ROLES and loaded.defaults.model:  # a crew role not listed
+        entry = _Role(model=loaded.defaults.model, fallbacks=loaded.defaults.fallbacks or [])
     if entry is None:
         known = ", ".join(sorted(loaded.agents))
         raise ModelConfigError(f"no model configured for agent role {role!r} (known: {known})")
