@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway import api_github, api_jobs, api_tenant, dashboard, webhooks
+from services.gateway import api_github, api_jobs, api_tenant, dashboard, inputs, webhooks
 from services.gateway.auth import OidcVerifier
 from services.gateway.deps import Gateway
 from services.gateway.sse import Hub
@@ -69,6 +69,25 @@ app.include_router(api_jobs.router)
 app.include_router(api_tenant.router)
 app.include_router(api_github.router)
 app.include_router(webhooks.router)
+
+
+@app.middleware("http")
+async def refuse_bad_text(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """NUL, lone surrogates, NaN / Infinity and endless numbers never reach a handler: 400 for
+    a query parameter, 422 for a JSON body, naming where (``services.gateway.inputs``).
+    Declared first, so it runs inside the size limit (a later declaration wraps it)."""
+    problem = inputs.query_problem(request.query_params.multi_items())
+    if problem is not None:
+        return JSONResponse({"detail": problem}, status_code=400)
+    if request.method in ("POST", "PUT", "PATCH") and "json" in request.headers.get(
+        "content-type", ""
+    ):
+        problem = inputs.body_problem(await request.body())
+        if problem is not None:
+            return JSONResponse({"detail": problem}, status_code=422)
+    return await call_next(request)
 
 
 @app.middleware("http")

@@ -279,3 +279,63 @@ async def test_submissions_beyond_the_rate_are_429(
 def test_the_services_log_no_token(stack: dict[str, Any]) -> None:
     text = Path(stack["log"]).read_text()
     assert all(t not in text for t in stack["tokens"].values()) and stack["admin"] not in text
+
+
+async def test_text_no_database_or_peer_can_hold_is_a_4xx_naming_the_field(
+    stack: dict[str, Any], pool: asyncpg.Pool[Any]
+) -> None:
+    """NUL in query parameters, NaN / Infinity / endless numbers and lone surrogates in JSON
+    bodies: each once answered 500 (or failed a job later); each is now refused up front."""
+    await _with_repo(pool, await _tenant_of(stack, "alice_acme"))
+    async with _client(stack, "alice_acme", **{"content-type": "application/json"}) as c:
+        for path, param in (
+            ("/v1/jobs?q=%00", "q"),
+            ("/v1/jobs?status=%00", "status"),
+            ("/v1/audit?job_id=a%00b", "job_id"),
+            ("/v1/approvals?status=%00", "status"),
+        ):
+            r = await c.get(path)
+            assert r.status_code == 400, (path, r.status_code, r.text)
+            assert (
+                f"query parameter {param!r}" in r.json()["detail"] and "NUL" in r.json()["detail"]
+            )
+        for method, path, body, where, what in (
+            ("PUT", "/v1/settings", b'{"max_jobs_per_day": NaN}', "body.max_jobs_per_day", "NaN"),
+            ("PUT", "/v1/settings", b'{"x": [1, Infinity]}', "body.x[1]", "Infinity"),
+            (
+                "POST",
+                "/v1/jobs",
+                b'{"repo": "shop", "title": "\\ud800", "body": "b"}',
+                "body.title",
+                "a lone surrogate",
+            ),
+            ("POST", "/v1/jobs", b'{"repo": "shop", "title": "a\\u0000b"}', "body.title", "NUL"),
+            (
+                "POST",
+                "/v1/jobs",
+                b'{"repo": "shop", "title": "t", "n": ' + b"9" * 5000 + b"}",
+                "body",
+                "a number",
+            ),
+            (
+                "POST",
+                "/v1/repos",
+                b'{"name": "r", "url": "file:///x", "default_branch": "m\\u0000"}',
+                "body.default_branch",
+                "NUL",
+            ),
+            (
+                "POST",
+                "/v1/approvals/01j0000000000000000000000a/refuse",
+                b'{"reason": "no\\u0000"}',
+                "body.reason",
+                "NUL",
+            ),
+        ):
+            r = await c.request(method, path, content=body)
+            assert r.status_code == 422, (path, r.status_code, r.text)
+            detail = r.json()["detail"]
+            assert where in detail and what in detail, (path, detail)
+        # still fine: ordinary text, and numbers
+        ok = await c.get("/v1/jobs?q=health")
+        assert ok.status_code == 200, ok.text
