@@ -8,16 +8,17 @@ stream. Tenant and job ids travel in the subject, not the body (see ``shared.sub
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
+from shared import inputs
 from shared.ids import JobId, Token
 from shared.roles import ENGINEER_ROLES, PLAN_KINDS
 
 SCHEMA_VERSION = 1
+MAX_BODY = 8 * 1024 * 1024  # bytes of one message body a reader parses at all
 
 
 def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:
@@ -529,11 +530,16 @@ def model_for(event: str) -> type[Message]:
 
 
 def decode(model: type[M], data: bytes) -> M:
-    """Read a body by the versioning rule; raise ``Unreadable`` with a reason to act on."""
+    """Read a body by the versioning rule; raise ``Unreadable`` with a reason to act on (also
+    for what no reader can take: endless nesting or numbers, NaN, NUL, lone surrogates)."""
+    if len(data) > MAX_BODY:
+        raise Unreadable(f"{model.EVENT}: body of {len(data)} bytes is over {MAX_BODY}")
     try:
-        raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw, wrong = inputs.parse(data)
+    except (UnicodeDecodeError, inputs.NotJson) as exc:
         raise Unreadable(f"invalid JSON: {exc}") from None
+    if wrong is not None:
+        raise Unreadable(f"{model.EVENT}: {wrong}")
     if not isinstance(raw, dict):
         raise Unreadable(f"{model.EVENT}: body must be a JSON object, got {type(raw).__name__}")
     version = raw.get("schema_version", SCHEMA_VERSION)

@@ -16,9 +16,10 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway import api_github, api_jobs, api_tenant, dashboard, inputs, webhooks
+from services.gateway import api_github, api_jobs, api_tenant, dashboard, webhooks
 from services.gateway.auth import OidcVerifier
 from services.gateway.deps import Gateway
+from shared import inputs
 from services.gateway.sse import Hub
 from shared import logging as dlog
 from shared.bus.client import Bus
@@ -76,7 +77,7 @@ async def refuse_bad_text(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     """NUL, lone surrogates, NaN / Infinity and endless numbers never reach a handler: 400 for
-    a query parameter, 422 for a JSON body, naming where (``services.gateway.inputs``).
+    a query parameter, 422 for a JSON body, naming where (``shared.inputs``).
     Declared first, so it runs inside the size limit (a later declaration wraps it)."""
     problem = inputs.query_problem(request.query_params.multi_items())
     if problem is not None:

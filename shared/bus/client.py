@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from nats.js.api import PubAck
 from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
+from shared import inputs
 from shared import subjects as s
 from shared.messages import (
     DeadLetter,
@@ -116,6 +117,8 @@ class Bus:
     ) -> PubAck:
         try:
             text, enc = payload.decode("utf-8"), "utf-8"
+            if inputs.text_problem(text) is not None:  # kept whole, readable by every reader
+                raise UnicodeDecodeError("utf-8", payload, 0, 1, "NUL or a lone surrogate")
         except UnicodeDecodeError:
             text, enc = base64.b64encode(payload).decode(), "base64"
         letter = DeadLetter(

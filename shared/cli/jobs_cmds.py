@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 from rich.console import Console
 from rich.table import Table
 
-from shared import jobs, registry
+from shared import inputs, jobs, registry
 from shared import subjects as s
 from shared.cli import narrate
 from shared.cli.context import Conn, run
@@ -37,6 +37,9 @@ def submit(
 ) -> None:
     """Submit a ticket; prints the new job id."""
     tenant = tenant or get_settings().tenant
+    wrong = inputs.problem({"title": title, "body": body, "as": submitted_by}, "ticket")
+    if wrong is not None:  # no reader of the bus would take it
+        raise ValueError(wrong)
     msg = TicketSubmitted(repo=repo, title=title, body=body, submitted_by=submitted_by)
 
     async def go(c: Conn) -> str:

@@ -27,7 +27,7 @@ from agents import (
 from agents.exceptions import AgentsException, MaxTurnsExceeded
 from agents.run_config import CallModelData, ModelInputData
 
-from shared import workspace
+from shared import inputs, workspace
 from shared.crew import codesearch, jobwork
 from shared.crew.condense import condense
 from shared.crew.metering import JobMeter
@@ -115,7 +115,7 @@ class BudgetStop(AgentStop):
 
 def redact_obj(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return inputs.storable(redact(value))
     if isinstance(value, list):
         return [redact_obj(v) for v in value]
     if isinstance(value, dict):

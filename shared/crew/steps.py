@@ -20,6 +20,7 @@ from typing import Any
 
 from nats.aio.msg import Msg
 
+from shared import inputs
 from shared import subjects as s
 from shared.bus.client import Bus
 from shared.bus.history import Entry
@@ -168,6 +169,9 @@ class ToolGateway:
         if findings:  # never published: the model gets the error and nothing else happens
             kinds = ", ".join(sorted({f.kind for f in findings}))
             return False, f"error: the arguments contain a secret ({kinds}); never pass secrets"
+        wrong = inputs.problem(arguments, "arguments")
+        if wrong is not None:  # no reader of the bus would take it: say so instead
+            return False, f"error: {wrong}; write it another way (an escape sequence)"
         step_id = step_id or self.next_step_id()
         base, again = step_id, 0
         while True:
@@ -223,7 +227,7 @@ class ToolGateway:
 
     async def _publish_result(self, step_id: str, tool: str, ok: bool, output: str) -> str:
         """Publish the result (cut to ``OUTPUT_LIMIT``); the whole redacted output back."""
-        clean = redact(output)
+        clean = inputs.storable(redact(output))
         kept = cut(clean)
         await self.bus.publish_job(
             self.tenant,

@@ -213,6 +213,14 @@ async def test_bad_input_is_dead_lettered_and_the_service_keeps_going(
         f"devforge.{registered}.job.not-a-ulid.ticket.submitted": TICKET.to_bytes(),
         f"devforge.{shouting}.job.{new_job_id()}.ticket.submitted": TICKET.to_bytes(),
         s.job(unknown, new_job_id(), "ticket.submitted"): TICKET.to_bytes(),
+        # poison that once held a consumer through every redelivery (#21): endless nesting,
+        # an endless number, NaN, and a NUL the database refuses
+        s.job(registered, new_job_id(), "ticket.submitted"): b"[" * 50_000 + b"]" * 50_000,
+        s.job(registered, new_job_id(), "ticket.submitted"): b'{"title": ' + b"9" * 5000 + b"}",
+        s.job(registered, new_job_id(), "ticket.submitted"): b'{"title": NaN}',
+        s.job(registered, new_job_id(), "ticket.submitted"): json.dumps(
+            {**json.loads(TICKET.to_bytes()), "title": "a\x00b"}
+        ).encode(),
     }
     for subject, data in bad.items():
         await bus.js.publish(subject, data)
@@ -228,6 +236,11 @@ async def test_bad_input_is_dead_lettered_and_the_service_keeps_going(
     assert any("invalid job id 'not-a-ulid'" in r for r in by_kind)
     assert any(f"invalid tenant id '{shouting}'" in r for r in by_kind)
     assert any(f"tenant '{unknown}' is not in the registry" in r for r in by_kind)
+    assert any(r.endswith("body nests too deeply") for r in by_kind)
+    assert any(r.endswith("body holds a number with too many digits") for r in by_kind)
+    assert any(r.endswith("body.title holds NaN (not a JSON number)") for r in by_kind)
+    assert any(r.endswith("body.title holds a NUL character") for r in by_kind)
+    assert {x["num_delivered"] for x in letters} == {1}  # each on its first delivery
     assert seen == [good]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.inputs import body_problem, query_problem
+from shared.inputs import body_problem, query_problem
 
 
 def test_query_parameters_with_nul_or_surrogates_are_named() -> None:
