@@ -18,6 +18,8 @@ import asyncpg
 
 from shared.ids import new_id
 
+IN_FLIGHT_S = 30.0  # how long a minted, unused token holds a request against a second approver
+
 
 class ApprovalError(PermissionError):
     """A token or request that cannot be used (the reason says why)."""
@@ -107,12 +109,17 @@ async def mint(
     ttl_s: float,
     break_glass: bool = False,
 ) -> Minted:
-    """A fresh one-time token for a pending request of ``tenant``; replaces an unused one."""
+    """A fresh one-time token for a pending request of ``tenant``. It replaces an unused one
+    only once that has been out for ``IN_FLIGHT_S`` (a decision being delivered is never
+    undercut: of concurrent approvers exactly one gets a token, the others are told who is
+    deciding)."""
     token = secrets.token_urlsafe(32)
     row = await pool.fetchrow(
         "UPDATE approvals SET token_hash = $3, token_expires_at = now() + make_interval(secs => "
         "$4), approver = $5, minted_by = $6, break_glass = $7, minted_at = now() "
         "WHERE request_id = $1 AND tenant_id = $2 AND status = 'pending' AND expires_at > now() "
+        "AND (token_hash IS NULL OR token_expires_at < now() "
+        "     OR minted_at < now() - make_interval(secs => $8)) "
         "RETURNING token_expires_at, job_id",
         request_id,
         tenant,
@@ -121,6 +128,7 @@ async def mint(
         approver,
         minted_by,
         break_glass,
+        IN_FLIGHT_S,
     )
     if row is None:
         raise ApprovalError(await _why_not(pool, tenant, request_id, None))
@@ -164,8 +172,13 @@ async def _why_not(
 ) -> str:
     row = await pool.fetchrow(
         "SELECT tenant_id, job_id, status, token_hash, token_expires_at < now() AS token_expired, "
-        "expires_at < now() AS expired FROM approvals WHERE request_id = $1",
+        "expires_at < now() AS expired, approver, "
+        "extract(epoch FROM now() - minted_at) AS minted_s, "
+        "(token_hash IS NOT NULL AND token_expires_at >= now() "
+        " AND minted_at >= now() - make_interval(secs => $2)) AS in_flight "
+        "FROM approvals WHERE request_id = $1",
         request_id,
+        IN_FLIGHT_S,
     )
     if row is None or row["tenant_id"] != tenant or (job_id and row["job_id"] != job_id):
         return f"no approval request {request_id} for this tenant and job"
@@ -173,6 +186,11 @@ async def _why_not(
         return f"approval request {request_id} is already {row['status']}"
     if row["expired"]:
         return f"approval request {request_id} has expired"
+    if token is None and row["in_flight"]:
+        return (
+            f"approval request {request_id} is being decided by {row['approver']} (a token "
+            f"was minted {row['minted_s']:.0f}s ago); it is not decided twice"
+        )
     if token is None:
         return f"approval request {request_id} cannot be minted"
     if row["token_hash"] is None or row["token_hash"] != _hash(token):

@@ -8,6 +8,7 @@ stream. Tenant and job ids travel in the subject, not the body (see ``shared.sub
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -277,7 +278,13 @@ class ApprovalGranted(Message):
     token: str = Field(min_length=16, max_length=256)
 
     def identity(self) -> str:
-        return self.request_id
+        return _decision_identity(self.request_id, self.token)
+
+
+def _decision_identity(request_id: str, token: str) -> str:
+    """One decision per token: the same delivery twice is one message, and a decision made with
+    a later token is never taken for a copy of an earlier one."""
+    return f"{request_id}.{hashlib.sha256(token.encode()).hexdigest()[:16]}"
 
 
 class ApprovalRefused(Message):
@@ -287,7 +294,7 @@ class ApprovalRefused(Message):
     reason: str = Field(default="", max_length=2000)
 
     def identity(self) -> str:
-        return self.request_id
+        return _decision_identity(self.request_id, self.token)
 
 
 # ---- models, work, QA, PR ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from services.gateway.app import app
 from shared import approvals
 from shared.bus.client import Bus
-from shared.ids import new_id
+from shared.ids import new_id, new_job_id
 from shared.messages import CostUpdated, JobCancelled
 from tests.support import gateway as gw
 from tests.support.running import eventually
@@ -339,3 +339,46 @@ async def test_text_no_database_or_peer_can_hold_is_a_4xx_naming_the_field(
         # still fine: ordinary text, and numbers
         ok = await c.get("/v1/jobs?q=health")
         assert ok.status_code == 200, ok.text
+
+
+async def test_of_ten_parallel_approvals_exactly_one_is_granted_and_takes_effect(
+    stack: dict[str, Any], pool: asyncpg.Pool[Any]
+) -> None:
+    """Once all ten answered 202 "granted" and none took effect (each mint replaced the token
+    the one before was delivering, and the copies shared one dedupe id)."""
+    acme = await _tenant_of(stack, "alice_acme")
+    job = new_job_id()  # a job row of its own (the module's submission rate is spent elsewhere)
+    await pool.execute(
+        "INSERT INTO jobs (tenant_id, id, repo_id, title, status, submitted_by) "
+        "VALUES ($1, $2, 'shop', 'ten approvers', 'awaiting_plan_approval', 'alice')",
+        acme,
+        job,
+    )
+    async with pool.acquire() as conn:
+        rid, _ = await approvals.open_request(
+            conn, tenant=acme, job_id=job, kind="plan", timeout_s=600, summary="m", rule_ids=[]
+        )
+    async with (
+        _client(stack, "dave_acme_admin") as dave,
+        _client(stack, "bob_acme_approver") as bob,
+    ):
+        answers = await asyncio.gather(
+            *(c.post(f"/v1/approvals/{rid}/approve") for c in [dave, bob] * 5)
+        )
+    granted = [r for r in answers if r.status_code == 202]
+    assert len(granted) == 1 and granted[0].json()["status"] == "granted", [
+        (r.status_code, r.text) for r in answers
+    ]
+    refused = [r for r in answers if r.status_code != 202]
+    assert [r.status_code for r in refused] == [409] * 9
+    for r in refused:
+        assert "is being decided by" in r.json()["detail"] or "already" in r.json()["detail"]
+
+    async def decided() -> str | None:
+        status = await pool.fetchval("SELECT status FROM approvals WHERE request_id = $1", rid)
+        return str(status) if status != "pending" else None
+
+    assert await eventually(decided, timeout=30) == "granted"
+    async with _client(stack, "dave_acme_admin") as c:
+        late = await c.post(f"/v1/approvals/{rid}/approve")
+    assert late.status_code == 409 and "is already granted" in late.json()["detail"], late.text

@@ -134,8 +134,18 @@ async def used_on_another_job(w: World) -> None:
     await w.use(w.other_job_req, await w.mint(w.other_job_req), job=w.job)
 
 
-async def remint_invalidates_the_first(w: World) -> None:
+async def remint_while_in_flight_is_refused(w: World) -> None:
+    await w.mint(w.step_req)  # a decision on its way: a second approver does not undercut it
+    await w.mint(w.step_req)
+
+
+async def remint_after_the_window_invalidates_the_first(w: World) -> None:
     first = await w.mint(w.step_req)
+    await w.pool.execute(  # the first token was left unused past the in-flight window
+        "UPDATE approvals SET minted_at = now() - make_interval(secs => $2) WHERE request_id = $1",
+        w.step_req,
+        approvals.IN_FLIGHT_S + 1,
+    )
     await w.mint(w.step_req)
     await w.use(w.step_req, first)
 
@@ -221,7 +231,8 @@ CASES: list[tuple[Case, str | None]] = [
     (used_from_another_tenant, "no approval request"),
     (minted_by_another_tenant, "no approval request"),
     (used_on_another_job, "no approval request"),
-    (remint_invalidates_the_first, "not valid"),
+    (remint_while_in_flight_is_refused, "is being decided by"),
+    (remint_after_the_window_invalidates_the_first, "not valid"),
     (mint_after_decision, "already granted"),
     (mint_after_timeout, "already expired"),
     (use_after_timeout, "expired"),
