@@ -32,6 +32,7 @@ from nats.aio.msg import Msg
 
 from shared import logging as dlog
 from shared import subjects as s
+from shared.bus import dedupe
 from shared.bus.client import Bus, inbox_for
 from shared.bus.topology import CONSUMERS, ConsumerSpec
 from shared.db.pool import create_pool
@@ -317,6 +318,7 @@ class Service:
             dlog.configure(self.name, self.settings.log_level)
             self.log = structlog.get_logger().bind(pid=os.getpid())
             self.pool = await create_pool(self._db_url())
+            self._dedupe_key = await dedupe.load_key(self.pool)
             self.tenants = TenantCache(self.pool)
             otel.configure(self.settings)
             metrics.init_service(self.name, self.handlers)
@@ -324,7 +326,7 @@ class Service:
 
         @app.after_startup
         async def _ready() -> None:
-            self.bus = Bus(broker.connection, service=self.name)
+            self.bus = Bus(broker.connection, service=self.name, dedupe_key=self._dedupe_key)
             self._tasks: list[asyncio.Task[None]] = [
                 asyncio.create_task(job(self)) for job in self.background
             ]

@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse
 from services.gateway import api_github, api_jobs, api_tenant, dashboard, webhooks
 from services.gateway.auth import OidcVerifier
 from services.gateway.deps import Gateway
-from shared import inputs
 from services.gateway.sse import Hub
+from shared import inputs
 from shared import logging as dlog
+from shared.bus import dedupe
 from shared.bus.client import Bus
 from shared.db.pool import create_pool
 from shared.observe import metrics
@@ -50,6 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     verifier = verifier_for(settings)
     pool = await create_pool(settings.database_url)
     bus = await Bus.connect(settings.nats_url, name="gateway")
+    bus.dedupe_key = await dedupe.load_key(pool)
     app.state.gateway = Gateway(settings=settings, pool=pool, bus=bus, verifier=verifier)
     app.state.hub = Hub()
     metrics.serve(settings, "gateway")

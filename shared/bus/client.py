@@ -15,6 +15,7 @@ from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 
 from shared import inputs
 from shared import subjects as s
+from shared.bus import dedupe
 from shared.messages import (
     DeadLetter,
     Message,
@@ -49,18 +50,23 @@ def job_event_name(msg: Message) -> str:
     return msg.EVENT
 
 
-def msg_id(tenant: str, scope: str, event: str, msg: Message) -> str:
-    """Deterministic ``Nats-Msg-Id``: the same logical message always gets the same id."""
-    return f"{tenant}.{scope}.{event}.{msg.identity()}"
+def msg_id(tenant: str, scope: str, event: str, msg: Message, key: bytes | None = None) -> str:
+    """Deterministic ``Nats-Msg-Id``: the same logical message always gets the same id; with
+    the platform's key (``shared.bus.dedupe``) no tenant can predict it."""
+    base = f"{tenant}.{scope}.{event}.{msg.identity()}"
+    return dedupe.sign(key, base) if key else base
 
 
 class Bus:
     """A thin layer over one nats-py connection: typed publishes with dedupe ids."""
 
-    def __init__(self, nc: Client, service: str = "client") -> None:
+    def __init__(
+        self, nc: Client, service: str = "client", dedupe_key: bytes | None = None
+    ) -> None:
         self.nc = nc
         self.js = nc.jetstream()
         self.service = service  # the metrics label of what this process publishes
+        self.dedupe_key = dedupe_key  # the platform's: set by every service, the gateway, the CLI
 
     @classmethod
     async def connect(cls, url: str, name: str = "devforge") -> Bus:
@@ -92,16 +98,16 @@ class Bus:
     ) -> PubAck:
         event = job_event_name(msg)
         subject = s.job(tenant, job_id, event)
-        mid = msg_id_override or msg_id(tenant, job_id, event, msg)
+        mid = msg_id_override or msg_id(tenant, job_id, event, msg, self.dedupe_key)
         return await self._publish(subject, msg.to_bytes(), mid, event)
 
     async def publish_tenant_created(self, tenant: str, msg: Message) -> PubAck:
-        mid = msg_id(tenant, "tenant", msg.EVENT, msg)
+        mid = msg_id(tenant, "tenant", msg.EVENT, msg, self.dedupe_key)
         subject = s.tenant_created(tenant)
         return await self._publish(subject, msg.to_bytes(), mid, msg.EVENT)
 
     async def publish_repo(self, tenant: str, repo_id: str, event: str, msg: Message) -> PubAck:
-        mid = msg_id(tenant, repo_id, msg.EVENT, msg)
+        mid = msg_id(tenant, repo_id, msg.EVENT, msg, self.dedupe_key)
         subject = s.repo(tenant, repo_id, event)
         return await self._publish(subject, msg.to_bytes(), mid, msg.EVENT)
 

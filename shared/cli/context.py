@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from shared.bus import dedupe
 from shared.bus.client import Bus
 from shared.db.pool import create_pool
 from shared.embedded.stack import Paths, StackError, read_stack
@@ -46,6 +47,7 @@ async def connect(settings: Settings | None = None) -> AsyncIterator[Conn]:
     except Exception as exc:
         await bus.close()
         raise StackError(f"cannot reach PostgreSQL: {exc}") from None
+    bus.dedupe_key = await dedupe.load_key(pool)
     try:
         yield Conn(bus, pool, settings)
     finally:
