@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
 _configured = False
+
+
+def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """Every text a log line carries, a traceback's included, through the secret scanner's
+    redaction (what reaches events and PR bodies passes the same)."""
+    from shared.policy.secrets import redact
+
+    return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
 def configure(service: str, level: str = "info") -> None:
@@ -21,6 +30,7 @@ def configure(service: str, level: str = "info") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_secrets,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),

@@ -164,7 +164,14 @@ class Service:
             self.pool,
             log.bind(tenant=parsed.tenant, job=parsed.job_id),
         )
-        if handler is None:
+        if handler is None:  # the consumer's filter and the handler table disagree: say so
+            reason = f"{self.name} has no handler for {event} (its filter delivered it)"
+            log.error("dead_letter", reason=reason)
+            await self.bus.dead_letter(
+                self.name, raw.subject, raw.data, reason, num_delivered=delivered, stream_seq=seq
+            )
+            self.stats["dead"] += 1
+            metrics.DEAD_LETTERS.labels(self.name).inc()
             await raw.ack()
             return
         metrics.MESSAGES_IN.labels(self.name, base).inc()

@@ -21,6 +21,7 @@ from shared.forge.github import links
 from shared.forge.github import webhook as wh
 from shared.ids import new_job_id
 from shared.messages import RepoPushed, TicketSubmitted
+from shared.policy.secrets import scan
 
 router = APIRouter(prefix="/v1/github")
 
@@ -71,6 +72,8 @@ async def receive(request: Request) -> dict[str, Any] | JSONResponse:
     ):
         return _ignored(f"delivery {delivery} was already handled")
     title, body = wh.follow_up_text(what)
+    if scan(f"{title}\n{body}"):  # never published: a secret in a comment stays out of the bus
+        return _ignored("the comment holds a secret-shaped string: not turned into a ticket")
     job = new_job_id()
     ticket = TicketSubmitted(
         repo=link.repo_id,

@@ -19,6 +19,7 @@ from shared.cli.context import Conn, run
 from shared.ids import new_job_id
 from shared.messages import TicketSubmitted
 from shared.natsauth import subscribe_ordered
+from shared.policy.secrets import scan
 from shared.settings import get_settings
 
 ticket_app = typer.Typer(name="ticket", help="Submit tickets.", no_args_is_help=True)
@@ -40,6 +41,10 @@ def submit(
     wrong = inputs.problem({"title": title, "body": body, "as": submitted_by}, "ticket")
     if wrong is not None:  # no reader of the bus would take it
         raise ValueError(wrong)
+    found = scan(f"{title}\n{body}")
+    if found:  # refused before anything is published (the gateway answers 422 the same way)
+        kinds = ", ".join(sorted({f.kind for f in found}))
+        raise ValueError(f"the ticket holds a secret ({kinds}): remove it and submit again")
     msg = TicketSubmitted(repo=repo, title=title, body=body, submitted_by=submitted_by)
 
     async def go(c: Conn) -> str:

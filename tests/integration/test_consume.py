@@ -15,7 +15,7 @@ from shared import subjects as s
 from shared.bus.client import Bus
 from shared.bus.topology import ConsumerSpec
 from shared.ids import new_job_id
-from shared.messages import TicketSubmitted
+from shared.messages import JobCancelled, TicketSubmitted
 from shared.service import Context, Service
 from tests.support.running import collecting, eventually, running, settings, stream_messages
 
@@ -259,3 +259,27 @@ async def _letters(bus: Bus, service: str, n: int) -> list[dict[str, Any]] | Non
 
 
 __all__ = ["collecting"]
+
+
+async def test_an_event_with_no_handler_is_dead_lettered_not_dropped(
+    bus: Bus, registered: str, nats_url: str, pg_url: str, tmp_path: Path
+) -> None:
+    async def handler(ctx: Context, msg: TicketSubmitted) -> None:
+        pass
+
+    svc = await _service(
+        bus,
+        registered,
+        handler,
+        nats_url,
+        pg_url,
+        tmp_path,
+        extra_filters=(f"devforge.{registered}.job.*.job.cancelled",),
+    )
+    await bus.publish_job(registered, new_job_id(), JobCancelled(by="ann"))
+    async with running(svc):
+        letters = await eventually(lambda: _letters(bus, svc.name, 1))
+    assert (
+        letters[0]["reason"]
+        == f"{svc.name} has no handler for job.cancelled (its filter delivered it)"
+    )

@@ -116,7 +116,10 @@ def _opened(col: Any, job: str) -> Any:
 
 
 def _comment(
-    number: int, association: str = "COLLABORATOR", user_type: str = "User"
+    number: int,
+    association: str = "COLLABORATOR",
+    user_type: str = "User",
+    body: str = "Please also return the version in /health.",
 ) -> dict[str, Any]:
     return {
         "action": "created",
@@ -124,7 +127,7 @@ def _comment(
         "repository": {"id": 1000, "full_name": "acme/shop", "default_branch": "main"},
         "issue": {"number": number, "pull_request": {"url": "https://github.example/pulls/1"}},
         "comment": {
-            "body": "Please also return the version in /health.",
+            "body": body,
             "html_url": "https://github.example/acme/shop/pull/1#issuecomment-1",
             "author_association": association,
             "user": {"login": "rita", "type": user_type},
@@ -256,6 +259,12 @@ async def test_connect_clone_push_pr_redelivery_and_follow_up(
             ):
                 r = gs.deliver(hook, SECRET, "issue_comment", ignored)
                 assert r.status_code == 202 and "ignored" in r.json(), r.text
+            key = "AKIA" + "Q7RK2LM9XV4TN8WC"  # never published: no ticket is made of it
+            leaky = _comment(1, body=f"use {key} for the test account")
+            r = gs.deliver(hook, SECRET, "issue_comment", leaky, delivery="d-2")
+            assert r.status_code == 202 and "secret-shaped" in r.json()["ignored"], r.text
+            assert key not in r.text
+            assert not [sj for sj, b in col.items if key in str(b)]
 
             async def follow_ticket() -> dict[str, Any] | None:
                 return next(
