@@ -62,14 +62,14 @@ def _app(g: Gateway) -> GitHubApp:
     try:
         return GitHubApp.from_settings(g.settings)
     except NotConfigured as exc:
-        raise HTTPException(503, detail=str(exc)) from None
+        raise HTTPException(404, detail=str(exc)) from None
 
 
 def _oauth(g: Gateway) -> oauth.OAuthApp:
     try:
         return oauth.OAuthApp.from_settings(g.settings)
     except oauth.NotConfigured as exc:
-        raise HTTPException(503, detail=str(exc)) from None
+        raise HTTPException(404, detail=str(exc)) from None
 
 
 async def _connect(

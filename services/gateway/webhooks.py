@@ -36,7 +36,7 @@ async def receive(request: Request) -> dict[str, Any] | JSONResponse:
     secret = g.settings.github_webhook_secret
     if not secret:
         raise HTTPException(
-            503, detail="webhooks are not configured (DEVFORGE_GITHUB_WEBHOOK_SECRET)"
+            404, detail="webhooks are not configured (DEVFORGE_GITHUB_WEBHOOK_SECRET)"
         )
     raw = await request.body()
     if not wh.signature_valid(secret, raw, request.headers.get("x-hub-signature-256")):
