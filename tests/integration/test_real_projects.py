@@ -14,7 +14,7 @@ import re
 import secrets
 import subprocess
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,25 @@ ASYNC_TIMEOUT = Project(
 
 
 SEMGREP_WHOLE = gates.Gate("semgrep", "run_semgrep", {})
+Call = Callable[..., Awaitable[str]]
+
+
+def guarded(tenant: str, pg_url: str) -> tuple[Executor, Any, Call]:
+    """An executor for one new job, how the guard would sign its calls, and a caller."""
+    signer = Signer(SigningKey.generate())
+    job = f"j{secrets.token_hex(6)}"
+    executor = Executor(
+        verifier=Verifier([signer.public_key]),
+        tenant=tenant,
+        job_id=job,
+        store=PgExecutionStore(pg_url),
+    )
+    decide = decide_for(signer, tenant, job)
+
+    async def call(client: Client, tool: str, **args: Any) -> str:
+        return text(await client.call_tool(tool, {**args, "decision": decide(tool, args)}))
+
+    return executor, decide, call
 
 
 def git(repo: Path, *args: str) -> str:
@@ -203,18 +222,7 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
     repo = checkout(project, tmp_path)
     for k, v in PrepareConfig(tmp_path / "envs", index, ("localhost",)).to_env().items():
         monkeypatch.setenv(k, v)
-    signer = Signer(SigningKey.generate())
-    job = f"j{secrets.token_hex(6)}"
-    executor = Executor(
-        verifier=Verifier([signer.public_key]),
-        tenant=tenant,
-        job_id=job,
-        store=PgExecutionStore(pg_url),
-    )
-    decide = decide_for(signer, tenant, job)
-
-    async def call(client: Client, tool: str, **args: Any) -> str:
-        return text(await client.call_tool(tool, {**args, "decision": decide(tool, args)}))
+    executor, decide, call = guarded(tenant, pg_url)
 
     try:
         server = sandbox_server.build_server(executor, repo, timeout_s=300)
@@ -298,18 +306,7 @@ async def test_a_real_node_project_gets_npm_ci_a_baseline_and_qa_on_the_change(
     config = dataclasses.replace(config, npm_registry=npm_index)
     for k, v in config.to_env().items():
         monkeypatch.setenv(k, v)
-    signer = Signer(SigningKey.generate())
-    job = f"j{secrets.token_hex(6)}"
-    executor = Executor(
-        verifier=Verifier([signer.public_key]),
-        tenant=tenant,
-        job_id=job,
-        store=PgExecutionStore(pg_url),
-    )
-    decide = decide_for(signer, tenant, job)
-
-    async def call(client: Client, tool: str, **args: Any) -> str:
-        return text(await client.call_tool(tool, {**args, "decision": decide(tool, args)}))
+    executor, decide, call = guarded(tenant, pg_url)
 
     immutable = repo / "immutable.js"
     source = immutable.read_text()
