@@ -19,14 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, median
-from shared.prepare import (
-    DEFAULT_INDEX,
-    PrepareConfig,
-    prepare,
-    prepare_node,
-    read_declared,
-    read_node,
-)
+from shared.prepare import DEFAULT_INDEX, PrepareConfig, prepare, read_declared
+from shared.prepare_node import prepare_node, read_node
 from tests.support.npm_cache import pins as npm_pins
 from tests.support.npm_cache import tarball as npm_tarball
 

@@ -40,15 +40,8 @@ from shared.executor import (
     is_regular,
     open_beneath,
 )
-from shared.prepare import (
-    PrepareConfig,
-    environment_for,
-    node_environment_for,
-    prepare,
-    prepare_node,
-    read_declared,
-    read_node,
-)
+from shared.prepare import PrepareConfig, environment_for, prepare, read_declared
+from shared.prepare_node import node_environment_for, prepare_node, read_node
 from shared.qa import diffcov, lint, semgrep
 from shared.qa.changes import added_by_file, changed_from_headers
 from shared.sandbox import (
