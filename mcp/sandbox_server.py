@@ -153,8 +153,11 @@ def build_server(
         return result.output
 
     def test_command() -> list[str] | None:
-        """The repository's own (``.devforge.toml``), else the one detected."""
+        """The one the tenant set for the repository (``DEVFORGE_TEST_COMMAND``), else the
+        repository's own (``.devforge.toml``), else the one detected."""
         try:
+            if given := os.environ.get("DEVFORGE_TEST_COMMAND"):
+                return list(repoconf.test_command(given, "the repository's test command"))
             own = repoconf.read(root).test_command
         except repoconf.RepoConfigError as exc:
             raise ToolError(f"refused: {exc}") from None

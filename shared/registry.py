@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import repoconf
 from shared.bus.client import Bus
 from shared.ids import check_tenant, check_token
 from shared.messages import RepoConnected, TenantCreated
@@ -31,6 +32,7 @@ class Repo:
     id: str
     url: str
     default_branch: str
+    test_command: str | None = None  # the tenant's own (repoconf.test_command rules), else found
 
 
 async def add_tenant(
@@ -72,9 +74,16 @@ async def add_repo(
     name: str,
     url: str,
     default_branch: str,
+    test_command: str | None = None,
 ) -> Repo:
-    """Register a repository by name for a tenant and announce ``repo.connected``."""
+    """Register a repository by name for a tenant and announce ``repo.connected``; a test
+    command given replaces the one it had."""
     check_token(name, "repository name")
+    if test_command is not None:
+        try:
+            repoconf.test_command(test_command, "the test command")
+        except repoconf.RepoConfigError as exc:
+            raise ValueError(str(exc)) from None
     if not await tenant_exists(pool, tenant):
         raise UnknownTenant(f"tenant {tenant!r} is not registered (devforge tenants add {tenant})")
     existing = await pool.fetchrow(
@@ -84,17 +93,20 @@ async def add_repo(
         raise Conflict(
             f"repository {name!r} of tenant {tenant!r} already points at {existing['url']}"
         )
-    await pool.execute(
-        "INSERT INTO repos (tenant_id, id, url, default_branch) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (tenant_id, id) DO NOTHING",
+    stored = await pool.fetchval(
+        "INSERT INTO repos (tenant_id, id, url, default_branch, test_command) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, id) DO UPDATE SET "
+        "test_command = COALESCE(EXCLUDED.test_command, repos.test_command) "
+        "RETURNING test_command",
         tenant,
         name,
         url,
         default_branch,
+        test_command,
     )
     if bus is not None:
         await announce_repo(bus, tenant, name, url, default_branch)
-    return Repo(tenant, name, url, default_branch)
+    return Repo(tenant, name, url, default_branch, stored)
 
 
 async def announce_repo(bus: Bus, tenant: str, name: str, url: str, default_branch: str) -> None:
@@ -109,7 +121,8 @@ async def announce_repo(bus: Bus, tenant: str, name: str, url: str, default_bran
 
 async def list_repos(pool: asyncpg.Pool[Any], tenant: str) -> list[Repo]:
     rows = await pool.fetch(
-        "SELECT tenant_id, id, url, default_branch FROM repos WHERE tenant_id = $1 ORDER BY id",
+        "SELECT tenant_id, id, url, default_branch, test_command FROM repos "
+        "WHERE tenant_id = $1 ORDER BY id",
         tenant,
     )
     return [Repo(**dict(r)) for r in rows]
@@ -117,7 +130,8 @@ async def list_repos(pool: asyncpg.Pool[Any], tenant: str) -> list[Repo]:
 
 async def get_repo(pool: asyncpg.Pool[Any], tenant: str, name: str) -> Repo:
     row = await pool.fetchrow(
-        "SELECT tenant_id, id, url, default_branch FROM repos WHERE tenant_id = $1 AND id = $2",
+        "SELECT tenant_id, id, url, default_branch, test_command FROM repos "
+        "WHERE tenant_id = $1 AND id = $2",
         tenant,
         name,
     )

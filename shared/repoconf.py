@@ -49,21 +49,28 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def test_command(value: Any, where: str) -> tuple[str, ...]:
+    """A test command as a string (split as a shell would, never run by one) or a list of
+    arguments; refused, naming ``where``, when it is neither or has no program."""
+    command = value
+    if isinstance(command, str):
+        try:
+            command = shlex.split(command)
+        except ValueError as exc:
+            raise RepoConfigError(f"{where} cannot be split ({exc})") from None
+    if not isinstance(command, (list, tuple)) or not all(isinstance(a, str) for a in command):
+        raise RepoConfigError(f"{where} must be a string or a list of strings")
+    if command and (not command[0].strip() or any("\x00" in a for a in command)):
+        raise RepoConfigError(f"{where} has an empty program or a NUL")
+    return tuple(command)
+
+
 def parse(text: str) -> RepoConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RepoConfigError(f"{FILE}: not valid TOML ({exc})") from None
-    command: Any = _table(data, "tests").get("command", ())
-    if isinstance(command, str):
-        try:
-            command = shlex.split(command)
-        except ValueError as exc:
-            raise RepoConfigError(f"{FILE}: tests.command cannot be split ({exc})") from None
-    if not isinstance(command, (list, tuple)) or not all(isinstance(a, str) for a in command):
-        raise RepoConfigError(f"{FILE}: tests.command must be a string or a list of strings")
-    if command and (not command[0].strip() or any("\x00" in a for a in command)):
-        raise RepoConfigError(f"{FILE}: tests.command has an empty program or a NUL")
+    command = test_command(_table(data, "tests").get("command", ()), f"{FILE}: tests.command")
     threshold = _table(data, "qa").get("coverage_threshold")
     if threshold is not None and (
         isinstance(threshold, bool)
@@ -74,9 +81,7 @@ def parse(text: str) -> RepoConfig:
     extras = _table(data, "environment").get("extras", [])
     if not isinstance(extras, list) or not all(isinstance(e, str) and e for e in extras):
         raise RepoConfigError(f"{FILE}: environment.extras must be a list of names")
-    return RepoConfig(
-        tuple(command), None if threshold is None else float(threshold), tuple(extras)
-    )
+    return RepoConfig(command, None if threshold is None else float(threshold), tuple(extras))
 
 
 def read(root: Path) -> RepoConfig:

@@ -24,6 +24,12 @@ class RepoIn(BaseModel):
     name: str = Field(min_length=1, max_length=63)
     url: str = Field(min_length=1, max_length=2000, description="git URL, or a local path")
     default_branch: str = Field(default="main", min_length=1, max_length=200)
+    test_command: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="how its tests run (split as a shell would, run in the sandbox)",
+    )
 
 
 class SettingsIn(BaseModel):
@@ -40,7 +46,15 @@ def _is_git_repo(path: str) -> bool:
 async def repos(request: Request, p: Principal = Caller) -> dict[str, Any]:
     found = await registry.list_repos(gw(request).pool, p.tenant)
     return {
-        "items": [{"name": r.id, "url": r.url, "default_branch": r.default_branch} for r in found]
+        "items": [
+            {
+                "name": r.id,
+                "url": r.url,
+                "default_branch": r.default_branch,
+                "test_command": r.test_command,
+            }
+            for r in found
+        ]
     }
 
 
@@ -63,10 +77,19 @@ async def connect_repo(repo: RepoIn, request: Request, p: Principal = Caller) ->
     elif not url.startswith(("https://", "file://")):
         raise HTTPException(422, detail="a repository URL must be https:// (or a local path)")
     try:
-        await registry.add_repo(g.pool, g.bus, p.tenant, name, url, repo.default_branch)
+        added = await registry.add_repo(
+            g.pool, g.bus, p.tenant, name, url, repo.default_branch, repo.test_command
+        )
     except registry.Conflict as exc:
         raise HTTPException(409, detail=str(exc)) from None
-    return {"name": name, "url": url, "default_branch": repo.default_branch}
+    except ValueError as exc:  # the test command cannot be read
+        raise HTTPException(422, detail=str(exc)) from None
+    return {
+        "name": name,
+        "url": url,
+        "default_branch": repo.default_branch,
+        "test_command": added.test_command,
+    }
 
 
 @router.get("/prs")

@@ -75,6 +75,9 @@ def repos_add(
     name: str = typer.Option(..., "--name", help="the name every --repo option takes"),
     tenant: str = TenantOpt,
     default_branch: str = typer.Option(None, "--default-branch", help="for URLs (default: main)"),
+    test_command: str = typer.Option(
+        None, "--test-command", help="how its tests run, e.g. 'python -m pytest -q tests/unit'"
+    ),
 ) -> None:
     """Register a repository for a tenant and announce repo.connected."""
     tenant = tenant or get_settings().tenant
@@ -85,10 +88,13 @@ def repos_add(
         branch = default_branch or branch
 
     async def go(c: Conn) -> registry.Repo:
-        return await registry.add_repo(c.pool, c.bus, tenant, name, url, branch)
+        return await registry.add_repo(c.pool, c.bus, tenant, name, url, branch, test_command)
 
     repo = run(go)
-    out.print(f"repository {repo.id} of tenant {tenant}: {repo.url} (default branch {branch})")
+    tests = f"; tests: {repo.test_command}" if repo.test_command else ""
+    out.print(
+        f"repository {repo.id} of tenant {tenant}: {repo.url} (default branch {branch}){tests}"
+    )
 
 
 @repos_app.command("list")

@@ -177,6 +177,7 @@ async def _tools(
                 timeout_s=settings.prepare_timeout,
             ),
             search=codesearch.searcher(ctx.bus, ctx.tenant, work.repo.id),
+            test_command=work.repo.test_command,
         ) as toolbox:
             gateway = ToolGateway(
                 bus=ctx.bus,

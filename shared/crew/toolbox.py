@@ -102,6 +102,7 @@ def _server_env(
     guard_public_key: str,
     database_url: str,
     prepare: PrepareConfig | None,
+    test_command: str | None = None,
 ) -> dict[str, str]:
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env.update(prepare.to_env() if prepare is not None else {})
@@ -116,6 +117,8 @@ def _server_env(
     )
     if not BY_NAME[role].worktree_writable:  # its commands see the worktree read-only
         env["DEVFORGE_WORKTREE_READONLY"] = "1"
+    if test_command:  # the tenant's own for this repository
+        env["DEVFORGE_TEST_COMMAND"] = test_command
     return env
 
 
@@ -189,10 +192,13 @@ async def open_toolbox(
     database_url: str,
     prepare: PrepareConfig | None = None,
     search: Search | None = None,
+    test_command: str | None = None,
 ) -> AsyncIterator[Toolbox]:
     offered = tools.offered(role)
     wanted = (*offered, *tools.setup_tools(role))
-    env = _server_env(role, worktree, tenant, job_id, guard_public_key, database_url, prepare)
+    env = _server_env(
+        role, worktree, tenant, job_id, guard_public_key, database_url, prepare, test_command
+    )
     async with AsyncExitStack() as stack:
         clients: dict[str, Client] = {}
         specs: dict[str, ToolSpec] = {}

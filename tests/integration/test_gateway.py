@@ -382,3 +382,19 @@ async def test_of_ten_parallel_approvals_exactly_one_is_granted_and_takes_effect
     async with _client(stack, "dave_acme_admin") as c:
         late = await c.post(f"/v1/approvals/{rid}/approve")
     assert late.status_code == 409 and "is already granted" in late.json()["detail"], late.text
+
+
+async def test_a_repository_is_connected_with_its_tenants_test_command(
+    stack: dict[str, Any], pool: asyncpg.Pool[Any]
+) -> None:
+    async with _client(stack, "dave_acme_admin") as c:
+        body = {"name": "tested", "url": "https://git.example/acme/tested.git"}
+        made = await c.post("/v1/repos", json={**body, "test_command": "make check QUICK=1"})
+        assert made.status_code == 201, made.text
+        assert made.json()["test_command"] == "make check QUICK=1"
+        again = await c.post("/v1/repos", json=body)  # connected again: the command stays
+        assert again.status_code == 201 and again.json()["test_command"] == "make check QUICK=1"
+        listed = {r["name"]: r for r in (await c.get("/v1/repos")).json()["items"]}
+        assert listed["tested"]["test_command"] == "make check QUICK=1"
+        bad = await c.post("/v1/repos", json={**body, "test_command": "'unbalanced"})
+        assert bad.status_code == 422 and "the test command cannot be split" in bad.text

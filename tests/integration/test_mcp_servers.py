@@ -599,6 +599,26 @@ async def test_the_repositorys_own_test_command_is_run_and_a_bad_one_refused(
     assert "refused: .devforge.toml: qa.coverage_threshold must be" in bad, bad
 
 
+async def test_the_test_command_a_tenant_set_wins_over_the_repositorys_and_the_detected(
+    sandbox: GuardedServer, decide: Decide, worktree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (worktree / ".devforge.toml").write_text('[tests]\ncommand = "python -m pytest -q"\n')
+    async with Client(sandbox) as client:
+
+        async def run_tests() -> str:
+            return text(await call(client, "run_tests", {}, decide("run_tests", {})))
+
+        monkeypatch.setenv(
+            "DEVFORGE_TEST_COMMAND", "python -m pytest -q -p no:cacheprovider -k add"
+        )
+        tenants = await run_tests()
+        monkeypatch.setenv("DEVFORGE_TEST_COMMAND", "'unbalanced")
+        bad = await run_tests()
+    assert tenants.startswith("$ python -m pytest -q -p no:cacheprovider -k add\n"), tenants
+    assert "1 passed" in tenants, tenants
+    assert "refused: the repository's test command cannot be split" in bad, bad
+
+
 async def test_a_read_only_role_runs_commands_and_tests_but_cannot_change_the_worktree(
     executor: Executor, decide: Decide, worktree: Path
 ) -> None:
