@@ -9,7 +9,8 @@ on the sandbox's loopback; outside, ``socat`` forwards it to a ``tinyproxy`` tha
 host not on the allowlist (``FilterDefaultDeny``) and tunnels TLS only to port 443. A process in
 the sandbox that ignores the proxy settings has nowhere to connect to.
 
-The environment is keyed by the tenant, a hash of the dependency files and the interpreter
+The environment is keyed by the tenant, the repository, a hash of the dependency files and the
+interpreter
 (``shared.interpreters``), built in a temporary directory and renamed into place, so concurrent
 jobs share it and a half-built one is never used. uv's package cache is per tenant: a build runs
 the repository's untrusted code and must not poison another tenant's packages. Later sandboxed
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from shared import repoconf
 from shared.envspec import Declared, PrepareError, declared
-from shared.ids import check_tenant
+from shared.ids import check_tenant, check_token
 from shared.interpreters import available, choose
 from shared.sandbox import Result, SandboxUnavailable, run_sandboxed, sandbox_env
 
@@ -52,6 +53,7 @@ class PrepareConfig:
     allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
     timeout_s: float = 600.0
     npm_registry: str = DEFAULT_NPM_REGISTRY
+    repo: str = "unnamed"  # the repository the environments are for (a directory each)
 
     def to_env(self) -> dict[str, str]:
         """How an MCP server process is told (environment variables)."""
@@ -61,6 +63,7 @@ class PrepareConfig:
             "DEVFORGE_PREPARE_ALLOWLIST": ",".join(self.allowlist),
             "DEVFORGE_PREPARE_TIMEOUT": str(self.timeout_s),
             "DEVFORGE_PREPARE_NPM_REGISTRY": self.npm_registry,
+            "DEVFORGE_PREPARE_REPO": self.repo,
         }
 
     @classmethod
@@ -75,11 +78,17 @@ class PrepareConfig:
             allowlist=allow or DEFAULT_ALLOWLIST,
             timeout_s=float(e.get("DEVFORGE_PREPARE_TIMEOUT") or 600),
             npm_registry=e.get("DEVFORGE_PREPARE_NPM_REGISTRY") or DEFAULT_NPM_REGISTRY,
+            repo=e.get("DEVFORGE_PREPARE_REPO") or "unnamed",
         )
 
 
+def repo_envs(config: PrepareConfig, tenant: str) -> Path:
+    """Where one tenant's environments of one repository live (keyed further by content)."""
+    return config.envs_dir / check_tenant(tenant) / check_token(config.repo, "repository")
+
+
 def env_path(config: PrepareConfig, tenant: str, decl: Declared, interpreter: str) -> Path:
-    return config.envs_dir / check_tenant(tenant) / decl.key(interpreter)
+    return repo_envs(config, tenant) / decl.key(interpreter)
 
 
 def code_paths(tree: Path) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from shared.envspec import PrepareError
 from shared.envspec_node import NodeDeclared, node_declared
 from shared.ids import check_tenant
-from shared.prepare import PrepareConfig, _finish, _reader, _why, run_with_egress
+from shared.prepare import PrepareConfig, _finish, _reader, _why, repo_envs, run_with_egress
 from shared.sandbox import Result, sandbox_env
 
 # npm never asks the network for anything but packages, and writes no logs, in any sandbox.
@@ -46,7 +46,7 @@ def node_version() -> str:
 
 
 def node_env_path(config: PrepareConfig, tenant: str, decl: NodeDeclared) -> Path:
-    return config.envs_dir / check_tenant(tenant) / decl.key(node_version())
+    return repo_envs(config, tenant) / decl.key(node_version())
 
 
 def node_mounts_for(env: Path, tree: Path) -> tuple[list[tuple[Path, Path]], dict[str, str]]:

@@ -174,6 +174,7 @@ async def _tools(
                 index_url=settings.prepare_index_url,
                 allowlist=tuple(h.strip() for h in settings.prepare_allowlist.split(",") if h),
                 npm_registry=settings.prepare_npm_registry,
+                repo=work.repo.id,
                 timeout_s=settings.prepare_timeout,
             ),
             search=codesearch.searcher(ctx.bus, ctx.tenant, work.repo.id),

@@ -287,7 +287,7 @@ async def _judge(
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
-    config = PrepareConfig(envs_dir=c.settings.home.resolve() / "envs")
+    config = PrepareConfig(envs_dir=c.settings.home.resolve() / "envs", repo=name)
     verdict = await judge.judge(
         task,
         forge.repo_path(tenant, name),

@@ -51,7 +51,8 @@ async def test_a_package_from_the_registry_installs_and_is_mounted_read_only(
         decl = read_declared(worktree)
         env, built, result = await prepare(config, "acme", worktree, decl)
         assert built and result is not None and result.exit_code == 0, result
-        assert env.parent == tmp_path / "envs" / "acme"  # outside the worktree, per tenant
+        # outside the worktree, per tenant and repository
+        assert env.parent == tmp_path / "envs" / "acme" / "unnamed"
         assert (tmp_path / "envs" / "acme" / ".uv-cache").is_dir()  # the tenant's own cache
         assert not _found(worktree, "tinypkg*")
         again, built_again, _ = await prepare(config, "acme", worktree, decl)

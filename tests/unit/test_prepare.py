@@ -3,6 +3,7 @@ the guard's view of the tool (what a repository declares: test_envspec.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ def test_the_environment_is_keyed_by_tenant_dependency_files_and_interpreter(
     assert env_path(cfg, "acme", a, py) != env_path(cfg, "acme", c, py)
     assert env_path(cfg, "acme", a, py) != env_path(cfg, "acme", a, "/opt/python3.12")
     assert env_path(cfg, "acme", a, py).parent != env_path(cfg, "globex", a, py).parent
+    other_repo = dataclasses.replace(cfg, repo="billing")
+    assert env_path(cfg, "acme", a, py).parent != env_path(other_repo, "acme", a, py).parent
     with pytest.raises(InvalidId):
         env_path(cfg, "../acme", a, py)
 
