@@ -11,11 +11,11 @@ the sandbox that ignores the proxy settings has nowhere to connect to.
 
 The environment is keyed by the tenant, the repository, a hash of the dependency files and the
 interpreter (``shared.interpreters``), built in a temporary directory and renamed into place, so
-concurrent jobs share it and a half-built one is never used. uv's package cache is per tenant: a build runs
-the repository's untrusted code and must not poison another tenant's packages. Later sandboxed
-commands mount the environment read-only with its ``bin`` first on ``PATH``, and the job's own
-code (the worktree, and its ``src`` when present) on ``PYTHONPATH``: the project is never
-installed, so two jobs on one repository each import their own change.
+concurrent jobs share it and a half-built one is never used. uv's package cache is per tenant: a
+build runs the repository's untrusted code and must not poison another tenant's packages. Later
+sandboxed commands mount the environment read-only with its ``bin`` first on ``PATH``, and the
+job's own code (the worktree, and its ``src`` when present) on ``PYTHONPATH``: the project is
+never installed, so two jobs on one repository each import their own change.
 """
 
 from __future__ import annotations
