@@ -396,22 +396,46 @@ async def prepare(
             await asyncio.to_thread(_copy_project, worktree, building / "project")
         cache, uv_env = await asyncio.to_thread(_uv_env, config, tenant)
         script = build_script(config, building, worktree, decl, interpreter.path)
+    except BaseException:
+        await asyncio.to_thread(shutil.rmtree, building, True)
+        raise
+    result = await install(
+        config, worktree, script, building, target, cache, uv_env, "the declared dependencies"
+    )
+    return target, True, result
+
+
+async def install(
+    config: PrepareConfig,
+    worktree: Path,
+    script: str,
+    building: Path,
+    target: Path,
+    cache: Path,
+    env: dict[str, str],
+    what: str,
+    built: str = "env",
+) -> Result:
+    """Run an installer ``script`` through the egress proxy (writing only ``building`` and the
+    tenant's ``cache``), then seal ``building/built`` into ``target``; on any failure the build
+    is dropped and PrepareError names the installer's reason."""
+    try:
         result = await run_with_egress(
             ["/bin/bash", "-c", script],
             worktree,
             allowlist=config.allowlist,
             writable=[building, cache],
             timeout_s=config.timeout_s,
-            env_extra=uv_env,
+            env_extra=env,
         )
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, building, True)
         raise
     if result.exit_code != 0 or result.timed_out:
         await asyncio.to_thread(shutil.rmtree, building, True)
-        raise PrepareError(f"installing the declared dependencies failed: {_why(result)}")
-    await asyncio.to_thread(_finish, building, target)
-    return target, True, result
+        raise PrepareError(f"installing {what} failed: {_why(result)}")
+    await asyncio.to_thread(_finish, building, target, built)
+    return result
 
 
 def _why(result: Result) -> str:

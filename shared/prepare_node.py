@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from shared.envspec import PrepareError
 from shared.envspec_node import NodeDeclared, node_declared
 from shared.ids import check_tenant
-from shared.prepare import PrepareConfig, _finish, _reader, _why, repo_envs, run_with_egress
+from shared.prepare import PrepareConfig, _reader, install, repo_envs
 from shared.sandbox import Result, sandbox_env
 
 # npm never asks the network for anything but packages, and writes no logs, in any sandbox.
@@ -111,19 +111,12 @@ async def prepare_node(
             (project / name).write_text(decl.contents[name], encoding="utf-8")
         cache = config.envs_dir / check_tenant(tenant) / ".npm-cache"
         cache.mkdir(parents=True, exist_ok=True)
-        result = await run_with_egress(
-            ["/bin/bash", "-c", npm_script(config, project, cache, decl)],
-            worktree,
-            allowlist=config.allowlist,
-            writable=[building, cache],
-            timeout_s=config.timeout_s,
-            env_extra={"HOME": str(building), **NPM_QUIET},
-        )
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, building, True)
         raise
-    if result.exit_code != 0 or result.timed_out:
-        await asyncio.to_thread(shutil.rmtree, building, True)
-        raise PrepareError(f"installing the Node dependencies failed: {_why(result)}")
-    await asyncio.to_thread(_finish, building, target, "project")
+    script = npm_script(config, project, cache, decl)
+    env = {"HOME": str(building), **NPM_QUIET}
+    result = await install(
+        config, worktree, script, building, target, cache, env, "the Node dependencies", "project"
+    )
     return target, True, result
