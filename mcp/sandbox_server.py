@@ -115,11 +115,12 @@ def build_server(
         if prepare_config is None:
             return [], {}, []
         tenant = executor.tenant or "_"
-        binds, env = environment_for(prepare_config, tenant, root, code)
+        python = environment_for(prepare_config, tenant, root, code)
+        env = python.env
         mounts, node_env = node_environment_for(prepare_config, tenant, root, code)
         if "PATH" in env and "PATH" in node_env:  # both: the project's Node tools, then Python's
             node_env["PATH"] = node_env["PATH"].split(":", 1)[0] + ":" + env["PATH"]
-        return binds, {**env, **node_env}, mounts
+        return python.binds, {**env, **node_env}, [*python.mounts, *mounts]
 
     async def run(
         command: Sequence[str] | str,

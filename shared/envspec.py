@@ -69,6 +69,7 @@ class Declared:
     requirements: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
     project: str | None = None  # a metadata file the installer must read (dynamic metadata)
+    installable: str | None = None  # the project's build metadata: it is installed editable
     extras: list[str] = field(default_factory=list)
     requires_python: str | None = None
     files: list[str] = field(default_factory=list)
@@ -225,6 +226,8 @@ def _pyproject(reader: _Reader, text: str, chosen: tuple[str, ...]) -> None:
     except tomllib.TOMLDecodeError as exc:
         raise PrepareError(f"pyproject.toml: not valid TOML ({exc})") from None
     project = data.get("project")
+    if isinstance(project, dict) or isinstance(data.get("build-system"), dict):
+        d.installable = "pyproject.toml"
     if isinstance(project, dict):
         rp = project.get("requires-python")
         d.requires_python = rp if isinstance(rp, str) else None
@@ -299,7 +302,7 @@ def declared(read: Read, extras: tuple[str, ...] = ()) -> Declared:
     ):
         for name in ("setup.py", "setup.cfg"):
             if d.project is None and (text := reader.text(name)) is not None:
-                d.project = name
+                d.project = d.installable = name
                 found = [*_setup_extras(name, text), *extras]
                 d.extras += [e for e in dict.fromkeys(found) if e not in d.extras]
     for name in REQUIREMENT_FILES:

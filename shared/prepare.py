@@ -14,8 +14,12 @@ interpreter (``shared.interpreters``), built in a temporary directory and rename
 concurrent jobs share it and a half-built one is never used. uv's package cache is per tenant: a
 build runs the repository's untrusted code and must not poison another tenant's packages. Later
 sandboxed commands mount the environment read-only with its ``bin`` first on ``PATH``, and the
-job's own code (the worktree, and its ``src`` when present) on ``PYTHONPATH``: the project is
-never installed, so two jobs on one repository each import their own change.
+job's own code (the worktree, and its ``src`` when present) on ``PYTHONPATH``, so two jobs on one
+repository each import their own change. The project itself is installed editable from one fixed
+place, ``CODE_MOUNT``, where the build sees a copy of it and every later command sees its own
+job's code (the worktree, or a base commit's files): its distribution metadata, entry points and
+console scripts are there, pointing at the job's code, while ``PYTHONPATH`` (searched before
+the environment's site-packages) decides what is imported.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ INNER_PROXY_PORT = 3128
 DEFAULT_ALLOWLIST = ("pypi.org", "files.pythonhosted.org", "registry.npmjs.org")
 DEFAULT_INDEX = "https://pypi.org/simple"
 DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org/"
+CODE_MOUNT = Path("/devforge/code")  # where the sandbox shows the job's code to its environment
+# A project versioned from git tags (setuptools-scm, hatch-vcs) is built from a copy without
+# its history: it is given this version rather than failing to build.
+PRETEND_VERSION = "0.0.0"
 
 
 @dataclass(frozen=True)
@@ -95,11 +103,28 @@ def code_paths(tree: Path) -> str:
     return ":".join(str(p) for p in (tree, tree / "src") if p.is_dir())
 
 
-def mounts_for(env: Path, tree: Path) -> tuple[list[Path], dict[str, str]]:
-    """(read-only mounts, environment) that make a prepared environment usable in the sandbox."""
+@dataclass(frozen=True)
+class Mounted:
+    """What makes a prepared environment usable in the sandbox: read-only binds, (source,
+    place) mounts and environment variables."""
+
+    binds: list[Path]
+    mounts: list[tuple[Path, Path]]
+    env: dict[str, str]
+
+
+NOTHING = Mounted([], [], {})
+
+
+def mounts_for(env: Path, tree: Path) -> Mounted:
+    """The environment read-only, and ``tree`` (the job's code) at ``CODE_MOUNT`` and on the
+    import path."""
     path = f"{env / 'bin'}:{sandbox_env()['PATH']}"
-    mounts = [env, *_interpreter_prefix(env)]
-    return mounts, {"PATH": path, "VIRTUAL_ENV": str(env), "PYTHONPATH": code_paths(tree)}
+    return Mounted(
+        [env, *_interpreter_prefix(env)],
+        [(tree, CODE_MOUNT)],
+        {"PATH": path, "VIRTUAL_ENV": str(env), "PYTHONPATH": code_paths(tree)},
+    )
 
 
 def _interpreter_prefix(env: Path) -> list[Path]:
@@ -143,19 +168,19 @@ def read_declared(root: Path) -> Declared:
 
 def environment_for(
     config: PrepareConfig, tenant: str, root: Path, code: Path | None = None
-) -> tuple[list[Path], dict[str, str]]:
+) -> Mounted:
     """(read-only mounts, environment) of the environment prepared for the worktree's current
     dependency files, with ``code`` (the worktree by default) on the import path; nothing when
     none is needed or it was not built."""
     try:
         decl = read_declared(root)
         if not decl.needed:
-            return [], {}
+            return NOTHING
         interpreter = choose(decl.requires_python, available())
     except PrepareError:
-        return [], {}
+        return NOTHING
     env = env_path(config, tenant, decl, interpreter.path)
-    return mounts_for(env, code or root) if env.is_dir() else ([], {})
+    return mounts_for(env, code or root) if env.is_dir() else NOTHING
 
 
 def _free_port() -> int:
@@ -279,9 +304,10 @@ async def run_with_egress(
     writable: Sequence[Path] = (),
     timeout_s: float = 600.0,
     env_extra: dict[str, str] | None = None,
+    mounts: Sequence[tuple[Path, Path]] = (),
 ) -> Result:
     """Run ``argv`` sandboxed (worktree read-only) with ``HTTP(S)_PROXY`` set to the only way
-    out: an allowlisting proxy."""
+    out: an allowlisting proxy. ``mounts``: writable (source, place) pairs."""
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable("the prepare phase needs bubblewrap (no unsandboxed installs)")
     proxy_url = f"http://127.0.0.1:{INNER_PROXY_PORT}"
@@ -305,6 +331,7 @@ async def run_with_egress(
             ro_binds=ca,
             rw_binds=[sock_dir, *writable],
             worktree_writable=False,
+            rw_mounts=mounts,
         )
 
 
@@ -365,7 +392,16 @@ def build_script(
         for extra in decl.extras:
             install += ["--extra", extra]
     create = [uv, "venv", "--quiet", "--relocatable", "--python", python, str(env)]
-    return f"{shlex.join(create)} && {shlex.join(install)}"
+    script = f"{shlex.join(create)} && {shlex.join(install)}"
+    if decl.installable is None:
+        return script
+    # The project itself, editable from the fixed place (its dependencies are in already). A
+    # project that will not build keeps its code on the import path only: said, not fatal.
+    editable = [uv, "pip", "install", "--python", str(env / "bin" / "python"), "--no-deps"]
+    editable += ["--index-url", config.index_url, "-e", str(CODE_MOUNT)]
+    pretend = f"SETUPTOOLS_SCM_PRETEND_VERSION={PRETEND_VERSION}"
+    fallback = "echo 'devforge: the project itself did not install; its code is on PYTHONPATH'"
+    return f"{script} && {{ env {pretend} {shlex.join(editable)} || {fallback}; }}"
 
 
 def _uv_env(config: PrepareConfig, tenant: str) -> tuple[Path, dict[str, str]]:
@@ -377,7 +413,7 @@ def _uv_env(config: PrepareConfig, tenant: str) -> tuple[Path, dict[str, str]]:
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_LINK_MODE": "copy",
         "UV_NO_PROGRESS": "1",
-        "UV_NATIVE_TLS": "1",  # the system's CA store (mounted read-only), as pip uses
+        "UV_SYSTEM_CERTS": "1",  # the system's CA store (mounted read-only), as pip uses
     }
 
 
@@ -391,16 +427,25 @@ async def prepare(
     building = await asyncio.to_thread(_begin, target, decl)
     if building is None:
         return target, False, None
+    project = building / "project"
     try:
-        if decl.project is not None:
-            await asyncio.to_thread(_copy_project, worktree, building / "project")
+        if decl.project is not None or decl.installable is not None:
+            await asyncio.to_thread(_copy_project, worktree, project)
         cache, uv_env = await asyncio.to_thread(_uv_env, config, tenant)
         script = build_script(config, building, worktree, decl, interpreter.path)
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, building, True)
         raise
     result = await install(
-        config, worktree, script, building, target, cache, uv_env, "the declared dependencies"
+        config,
+        worktree,
+        script,
+        building,
+        target,
+        cache,
+        uv_env,
+        "the declared dependencies",
+        mounts=[(project, CODE_MOUNT)] if decl.installable is not None else [],
     )
     return target, True, result
 
@@ -415,6 +460,7 @@ async def install(
     env: dict[str, str],
     what: str,
     built: str = "env",
+    mounts: Sequence[tuple[Path, Path]] = (),
 ) -> Result:
     """Run an installer ``script`` through the egress proxy (writing only ``building`` and the
     tenant's ``cache``), then seal ``building/built`` into ``target``; on any failure the build
@@ -427,6 +473,7 @@ async def install(
             writable=[building, cache],
             timeout_s=config.timeout_s,
             env_extra=env,
+            mounts=mounts,
         )
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, building, True)

@@ -181,9 +181,11 @@ def bwrap_argv(
     worktree_writable: bool = True,
     git_writable: bool = False,
     ro_mounts: Sequence[tuple[Path, Path]] = (),
+    rw_mounts: Sequence[tuple[Path, Path]] = (),
 ) -> list[str]:
-    """The bwrap command line (without the command to run). ``ro_mounts``: (source, place)
-    pairs mounted read-only after the worktree, so a place may be inside it."""
+    """The bwrap command line (without the command to run). ``ro_mounts`` and ``rw_mounts``:
+    (source, place) pairs mounted read-only or writable after the worktree, so a place may be
+    inside it."""
     argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     if _userns_works(bwrap):
         argv += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
@@ -217,6 +219,8 @@ def bwrap_argv(
         argv += ["--bind" if git_writable else "--ro-bind", str(p), str(p)]
     for source, place in ro_mounts:
         argv += ["--ro-bind", str(source), str(place)]
+    for source, place in rw_mounts:
+        argv += ["--bind", str(source), str(place)]
     argv += ["--remount-ro", "/", "--chdir", wt, "--clearenv"]
     for k, v in env.items():
         argv += ["--setenv", k, v]
@@ -282,6 +286,7 @@ def _command_line(
     worktree_writable: bool,
     git_writable: bool,
     ro_mounts: Sequence[tuple[Path, Path]] = (),
+    rw_mounts: Sequence[tuple[Path, Path]] = (),
 ) -> tuple[list[str], str | None, dict[str, str]]:
     """(argv, cwd, environment) of the process to start."""
     wt = Path(worktree).resolve(strict=True)
@@ -303,6 +308,7 @@ def _command_line(
             worktree_writable=worktree_writable,
             git_writable=git_writable,
             ro_mounts=[(Path(s).resolve(strict=True), Path(p)) for s, p in ro_mounts],
+            rw_mounts=[(Path(s).resolve(strict=True), Path(p)) for s, p in rw_mounts],
         )
         return [*full, *argv], None, {}
     if os.environ.get("DEVFORGE_UNSAFE_LOCAL_SANDBOX") == "1" and os.environ.get("CI"):
@@ -330,6 +336,7 @@ async def run_sandboxed(
     max_output: int = MAX_OUTPUT_BYTES,
     file_mb: int = 1024,
     ro_mounts: Sequence[tuple[Path, Path]] = (),
+    rw_mounts: Sequence[tuple[Path, Path]] = (),
 ) -> Result:
     """Run ``command`` (argv, or a string for ``bash -c``) in the worktree, sandboxed.
 
@@ -345,6 +352,7 @@ async def run_sandboxed(
         worktree_writable=worktree_writable,
         git_writable=git_writable,
         ro_mounts=ro_mounts,
+        rw_mounts=rw_mounts,
     )
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(

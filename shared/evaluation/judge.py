@@ -19,6 +19,7 @@ from pathlib import Path
 
 from shared.evaluation import patches
 from shared.evaluation.tasks import Task
+from shared.prepare import Mounted
 from shared.sandbox import Result, run_sandboxed
 from shared.workspace import GitError, git
 
@@ -85,20 +86,20 @@ def _prepare_tree(wt: Path, forge_repo: Path, head: str, task: Task, patch_file:
     git(wt, "apply", "--whitespace=nowarn", str(patch_file))
 
 
-async def _pytest(
-    wt: Path, ids: Sequence[str], binds: list[Path], env: dict[str, str], timeout: float
-) -> Result:
+async def _pytest(wt: Path, ids: Sequence[str], mounted: Mounted, timeout: float) -> Result:
     plugin_dir = wt.parent / "plugin"
     plugin_dir.mkdir(exist_ok=True)
     shutil.copy(PLUGIN, plugin_dir / f"{PLUGIN_MODULE}.py")
+    env = mounted.env
     path = ":".join(p for p in (str(plugin_dir), env.get("PYTHONPATH", "")) if p)
     argv = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-p", PLUGIN_MODULE, "-rA", *ids]
     return await run_sandboxed(
         argv,
         wt,
         timeout_s=timeout,
-        ro_binds=[*binds, plugin_dir],
+        ro_binds=[*mounted.binds, plugin_dir],
         env_extra={**env, "PYTHONPATH": path, "DEVFORGE_JUDGE_REPORT": str(wt / REPORT)},
+        ro_mounts=mounted.mounts,
     )
 
 
@@ -108,7 +109,7 @@ async def judge(
     head: str,
     workdir: Path,
     *,
-    environment: Callable[[Path], tuple[list[Path], dict[str, str]]],
+    environment: Callable[[Path], Mounted],
     timeout: float = 900.0,
 ) -> Verdict:
     """Run the task's hidden tests on ``head`` of ``forge_repo``; ``environment`` gives the
@@ -118,14 +119,14 @@ async def judge(
         await asyncio.to_thread(_prepare_tree, wt, forge_repo, head, task, workdir / "test.patch")
     except (GitError, patches.PatchError) as exc:
         return Verdict(False, f"test_patch does not apply to the PR: {exc}", "judging")
-    env_binds, env_vars = environment(wt)
+    mounted = environment(wt)
     ids = list(dict.fromkeys(task.test_ids))
     missing: list[str] = []
-    result = await _pytest(wt, ids, env_binds, env_vars, timeout)
+    result = await _pytest(wt, ids, mounted, timeout)
     gone = set(_NOT_FOUND.findall(result.output)) & set(ids)
     if gone and len(gone) < len(ids):  # pytest runs nothing when one id is unknown: drop those
         missing = [i for i in ids if i in gone]
-        result = await _pytest(wt, [i for i in ids if i not in gone], env_binds, env_vars, timeout)
+        result = await _pytest(wt, [i for i in ids if i not in gone], mounted, timeout)
     try:
         report = json.loads((wt / REPORT).read_text())
     except (OSError, ValueError):

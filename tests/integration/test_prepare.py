@@ -58,7 +58,8 @@ async def test_a_package_from_the_registry_installs_and_is_mounted_read_only(
         again, built_again, _ = await prepare(config, "acme", worktree, decl)
         assert again == env and not built_again  # cached: nothing is fetched twice
 
-    binds, extra = mounts_for(env, worktree)
+    mounted = mounts_for(env, worktree)
+    binds, extra = mounted.binds, mounted.env
     use = await run_sandboxed(
         ["python", "-c", "import tinypkg; print(tinypkg.VALUE)"],
         worktree,

@@ -124,6 +124,13 @@ ASYNC_TIMEOUT = Project(
 )
 
 
+# Where the installed distribution's editable install points (an sdist's own egg-info, on
+# the import path with its code, has no direct_url.json).
+INSTALLED = (
+    "python -c 'import importlib.metadata as m, json; "
+    "print(*[json.loads(t)[\"url\"] for d in m.distributions(name=\"{0}\") "
+    "if (t := d.read_text(\"direct_url.json\"))])'"
+)
 SEMGREP_WHOLE = gates.Gate("semgrep", "run_semgrep", {})
 Call = Callable[..., Awaitable[str]]
 
@@ -232,6 +239,7 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
             whole = gates.judge(SEMGREP_WHOLE, True, await call(client, "run_semgrep"))
             version = "python -c 'import pytest; print(pytest.__version__)'"
             pytest_version = await call(client, "run_command", command=version)
+            installed = await call(client, "run_command", command=INSTALLED.format(project.name))
             edit(repo, project, project.correct)
             correct = await qa(client, decide)
             touched = git(repo, "status", "--porcelain")  # humanize's ruff has `fix = true`
@@ -246,6 +254,10 @@ async def test_a_real_project_gets_its_environment_a_baseline_and_qa_on_the_chan
     assert built.startswith("environment built for"), built
     if project.own_pytest:
         assert pytest_version.splitlines()[-1] == project.own_pytest, pytest_version
+    # The project itself is installed (its metadata is there), editable from the fixed place
+    # where each command sees its own job's code.
+    assert "[exit code 0" in installed, built + installed
+    assert installed.splitlines()[-1] == "file:///devforge/code", built + installed
     # The project's own suite ran at the base (this Python lacks _dbm and Tk: some of six's
     # tests fail here before any change, and QA must not hold those against one).
     assert re.search(r"\d+ passed", baseline), baseline[-2000:]
