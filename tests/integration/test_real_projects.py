@@ -128,8 +128,8 @@ ASYNC_TIMEOUT = Project(
 # the import path with its code, has no direct_url.json).
 INSTALLED = (
     "python -c 'import importlib.metadata as m, json; "
-    "print(*[json.loads(t)[\"url\"] for d in m.distributions(name=\"{0}\") "
-    "if (t := d.read_text(\"direct_url.json\"))])'"
+    'print(*[json.loads(t)["url"] for d in m.distributions(name="{0}") '
+    'if (t := d.read_text("direct_url.json"))])\''
 )
 SEMGREP_WHOLE = gates.Gate("semgrep", "run_semgrep", {})
 Call = Callable[..., Awaitable[str]]
