@@ -221,6 +221,8 @@ def build_server(
         if tests or keyword:
             if not _is_pytest(cmd):
                 raise ToolError("refused: tests and keyword select pytest tests only")
+            if tests:  # the ids chosen, not also the paths the command names itself
+                cmd = _without_paths(cmd, root)
             cmd += _selection(tests or [], keyword)
         if base is None:
             return f"$ {' '.join(cmd)}\n" + (await run(cmd)).render()
@@ -371,6 +373,18 @@ def _prepared(what: str, built: bool, result: Result | None) -> str:
     if not built or result is None:
         return f"environment ready (cached) for {what}"
     return f"environment built for {what}\n" + result.render()[-2000:]
+
+
+def _without_paths(cmd: list[str], root: Path) -> list[str]:
+    """``cmd`` without the arguments after its runner that name a file or directory of the
+    repository (a tox or Makefile command's ``tests/``)."""
+    keep = 3 if cmd[:3] == ["python", "-m", "pytest"] else 1
+    rest = [
+        w
+        for w in cmd[keep:]
+        if w.startswith("-") or not w.strip("/") or not (root / w.split("::")[0]).exists()
+    ]
+    return [*cmd[:keep], *rest]
 
 
 def _selection(tests: list[str], keyword: str | None) -> list[str]:

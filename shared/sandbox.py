@@ -35,6 +35,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared import testcmd
+from shared.testcmd import PYTEST
+
 __all__ = [
     "MAX_OUTPUT_BYTES",
     "Result",
@@ -450,12 +453,13 @@ def _is_python_project(worktree: Path) -> bool:
     return any((worktree / m).is_file() for m in markers) or _has_python_tests(worktree)
 
 
-PYTEST = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-
-
 def detect_test_command(worktree: str | Path) -> list[str] | None:
-    """The repository's test command: pytest when it has Python tests, else ``npm test``."""
+    """The repository's test command: the one its tox, nox or Makefile runs (read, not run:
+    ``shared.testcmd``), else pytest when it has Python tests, else ``npm test``."""
     wt = Path(worktree)
+    found = testcmd.discover(lambda name: _read_worktree_file(wt, name))
+    if found is not None:
+        return found[0]
     if _has_python_tests(wt):
         return list(PYTEST)
     scripts = _npm_scripts(wt)
