@@ -599,6 +599,27 @@ async def test_the_repositorys_own_test_command_is_run_and_a_bad_one_refused(
     assert "refused: .devforge.toml: qa.coverage_threshold must be" in bad, bad
 
 
+async def test_a_tox_command_is_read_and_run_and_a_selection_runs_only_the_ids_chosen(
+    sandbox: GuardedServer, decide: Decide, worktree: Path
+) -> None:
+    (worktree / "tests" / "slow").mkdir()
+    (worktree / "tests" / "slow" / "test_slow.py").write_text("def test_slow():\n    assert 0\n")
+    (worktree / "tox.ini").write_text(
+        "[testenv]\ncommands =\n    pytest --cov=calc {posargs:tests/test_calc.py}\n"
+    )
+    async with Client(sandbox) as client:
+
+        async def run(tool: str, **args: Any) -> str:
+            return text(await call(client, tool, args, decide(tool, args)))
+
+        read = await run("run_tests")
+        picked = await run("run_tests", tests=["tests/slow/test_slow.py"])
+    assert read.startswith("$ python -m pytest -q -p no:cacheprovider tests/test_calc.py\n"), read
+    assert "exit code 0" in read and "test_slow" not in read, read
+    assert "-- tests/slow/test_slow.py" in picked and "tests/test_calc.py" not in picked, picked
+    assert "1 failed" in picked, picked
+
+
 async def test_the_test_command_a_tenant_set_wins_over_the_repositorys_and_the_detected(
     sandbox: GuardedServer, decide: Decide, worktree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
