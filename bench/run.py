@@ -26,7 +26,11 @@ BENCHES: dict[str, tuple[str, str]] = {
     "guard": ("bench.guard_latency", "Guard decision latency"),
     "secrets": ("bench.secrets_bench", "Secret scanner vs detect-secrets"),
     "sse": ("bench.sse_load", "Gateway: live SSE clients and ticket submissions"),
-    "search": ("bench.search_quality", "Code search quality (boltons, 73 behaviour queries)"),
+    "search": (
+        "bench.search_quality",
+        "Code search quality (boltons, click, jinja2: 154 behaviour queries, per repository"
+        " and aggregate)",
+    ),
     "indexing": ("bench.index_speed", "Indexing speed vs plain SentenceTransformer.encode"),
     "scale": ("bench.scale", "Scale: jobs per minute, overhead per tool call, bus per service"),
     "eval": ("bench.eval_oracle", "Evaluation: the project's task set with the oracle model"),
@@ -88,15 +92,21 @@ def render() -> str:
         "in the same run on the same machine.",
         "",
     ]
-    for name, (_, title) in BENCHES.items():
+    for name, (_, current_title) in BENCHES.items():
         path = RESULTS / f"{name}.json"
         if not path.exists():
             continue
         rec = json.loads(path.read_text())
         figures = dict(rec["figures"])
         notes = figures.pop("notes", None)  # a benchmark's caveats, as prose under its title
+        # The title the figures were measured under: a benchmark retitled because it measures
+        # something else keeps its old title until it runs again.
+        title = rec.get("title", current_title)
         lines += [f"## {title}", "", _measured(rec), ""]
         prev = rec.get("previous")
+        if prev and prev.get("title", title) != title:  # it measured something else
+            lines += [f'Previous run measured "{prev["title"]}": not compared.', ""]
+            prev = None
         if prev:
             lines += [f"Previous run, beside each figure: {_measured(prev)}", ""]
         lines += [*([str(notes), ""] if notes else []), *_table(figures, prev), ""]
