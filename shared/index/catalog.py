@@ -1,5 +1,5 @@
-"""The index's rows in PostgreSQL: chunks (with their full-text vector), each repository's
-indexed commit, and the embedding cache. Every statement is scoped to one tenant."""
+"""The index's rows in PostgreSQL: chunks with their terms (for BM25), each repository's indexed
+commit, and the embedding cache. Every statement is scoped to one tenant."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from typing import Any
 import asyncpg
 
 from shared.index.chunking import Chunk
-from shared.index.keywords import or_query, terms
+from shared.index.keywords import query_terms, term_counts
 from shared.index.store import vector_literal
+
+# Okapi BM25's usual parameters (term-frequency saturation, length normalisation); neighbours
+# measured in bench/search_quality did no better on the three corpora together.
+BM25_K1 = 1.2
+BM25_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,11 @@ class Catalog:
         if not chunks:
             return
         cols: list[list[Any]] = [[] for _ in range(10)]
+        term_ids: list[str] = []
+        term_words: list[str] = []
+        term_tfs: list[int] = []
         for cid, c in chunks:
+            counts = term_counts(f"{c.path} {c.symbol or ''}", c.text)
             for col, v in zip(
                 cols,
                 (
@@ -103,22 +112,40 @@ class Catalog:
                     c.language,
                     c.content_sha,
                     c.text,
-                    terms(c.embed_text()),
+                    sum(counts.values()),
                 ),
                 strict=True,
             ):
                 col.append(v)
-        await self.pool.execute(
-            "INSERT INTO code_chunks (id, tenant_id, repo_id, path, start_line, end_line, symbol,"
-            " kind, language, content_sha, body, terms) "
-            "SELECT id, $1, $2, path, s, e, sym, kind, lang, sha, body, terms FROM unnest("
-            "$3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[],"
-            " $10::text[], $11::text[], $12::text[]) "
-            "AS r(id, path, s, e, sym, kind, lang, sha, body, terms) ON CONFLICT (id) DO NOTHING",
-            tenant,
-            repo,
-            *cols,
-        )
+            for term, tf in counts.items():
+                term_ids.append(cid)
+                term_words.append(term)
+                term_tfs.append(tf)
+        async with self.pool.acquire() as conn, conn.transaction():
+            added = await conn.fetch(
+                "INSERT INTO code_chunks (id, tenant_id, repo_id, path, start_line, end_line,"
+                " symbol, kind, language, content_sha, body, term_count) "
+                "SELECT id, $1, $2, path, s, e, sym, kind, lang, sha, body, n FROM unnest("
+                "$3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[],"
+                " $9::text[], $10::text[], $11::text[], $12::int[]) "
+                "AS r(id, path, s, e, sym, kind, lang, sha, body, n) ON CONFLICT (id) DO NOTHING "
+                "RETURNING id",
+                tenant,
+                repo,
+                *cols,
+            )
+            new = {r["id"] for r in added}
+            keep = [i for i, cid in enumerate(term_ids) if cid in new]
+            await conn.execute(
+                "INSERT INTO code_terms (chunk_id, tenant_id, repo_id, term, tf) "
+                "SELECT id, $1, $2, term, tf FROM unnest($3::text[], $4::text[], $5::int[]) "
+                "AS r(id, term, tf)",
+                tenant,
+                repo,
+                [term_ids[i] for i in keep],
+                [term_words[i] for i in keep],
+                [term_tfs[i] for i in keep],
+            )
 
     async def rows(self, tenant: str, ids: Sequence[str]) -> dict[str, ChunkRow]:
         rows = await self.pool.fetch(
@@ -152,19 +179,30 @@ class Catalog:
     async def keyword(
         self, tenant: str, query: str, k: int, repo: str | None = None
     ) -> list[tuple[str, float]]:
-        """Full-text hits: (chunk id, rank), best first; any query word may match."""
-        expr = or_query(query)
-        if expr is None:
+        """BM25 hits (chunk id, score), best first, with the term statistics of the tenant's
+        chunks (of ``repo`` when given): any query term may match."""
+        words = query_terms(query)
+        if not words:
             return []
         rows = await self.pool.fetch(
-            "SELECT id, ts_rank_cd(tsv, q) AS rank FROM code_chunks, "
-            "to_tsquery('english', $2) AS q "
-            "WHERE tenant_id = $1 AND ($3::text IS NULL OR repo_id = $3) AND tsv @@ q "
-            "ORDER BY rank DESC, id LIMIT $4",
+            "WITH q AS (SELECT DISTINCT unnest($2::text[]) AS term), "
+            "scope AS (SELECT count(*)::float8 AS n, coalesce(avg(term_count), 1)::float8 AS avgdl"
+            " FROM code_chunks WHERE tenant_id = $1 AND ($3::text IS NULL OR repo_id = $3)), "
+            "df AS (SELECT t.term, count(*)::float8 AS df FROM code_terms t JOIN q USING (term)"
+            " WHERE t.tenant_id = $1 AND ($3::text IS NULL OR t.repo_id = $3) GROUP BY t.term) "
+            "SELECT t.chunk_id AS id, sum(ln(1 + (scope.n - df.df + 0.5) / (df.df + 0.5))"
+            " * t.tf * ($5::float8 + 1)"
+            " / (t.tf + $5::float8 * (1 - $6::float8 + $6::float8 * c.term_count / scope.avgdl)))"
+            " AS rank "
+            "FROM code_terms t JOIN df USING (term) JOIN code_chunks c ON c.id = t.chunk_id, scope "
+            "WHERE t.tenant_id = $1 AND ($3::text IS NULL OR t.repo_id = $3) "
+            "GROUP BY t.chunk_id ORDER BY rank DESC, id LIMIT $4",
             tenant,
-            expr,
+            words,
             repo,
             k,
+            BM25_K1,
+            BM25_B,
         )
         return [(r["id"], float(r["rank"])) for r in rows]
 

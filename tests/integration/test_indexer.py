@@ -173,3 +173,68 @@ async def test_repo_filter_and_history_rewrite(
     hits = await searcher.search(registered, "only function", 5, repo="shop")
     assert [h.symbol for h in hits] == ["only_function"]
     assert await searcher.search(registered, "only function", 5, repo="nope") == []
+
+
+async def test_keywords_meet_split_identifiers_with_the_tenants_own_statistics(
+    pool: asyncpg.Pool[Any],
+    tenant: str,
+    parts: tuple[Indexer, Searcher, Catalog],
+    tmp_path: Path,
+) -> None:
+    """BM25 over code's words: prose meets camelCase and snake_case names; another tenant's
+    corpus changes nothing in this one's scores (its statistics are its own); a deleted file's
+    terms go with it."""
+    indexer, searcher, catalog = parts
+    other = f"{tenant}-z"
+    await add_tenant(pool, None, tenant)
+    await add_tenant(pool, None, other)
+    lib = GitRepo(tmp_path / "lib")
+    lib.write(
+        {
+            "lib/times.py": "def parseTimeDelta(text):\n    return text\n",
+            "lib/sizes.py": "def human_readable_size(n):\n    return str(n)\n",
+        }
+    )
+    lib.commit()
+    await indexer.index(tenant, "lib", lib.path)
+    query = "parsing a time delta"
+    (first,) = await catalog.keyword(tenant, query, 1)
+    hits = await searcher.search(tenant, query, 1, mode="keyword")
+    assert hits[0].symbol == "parseTimeDelta"
+    sizes = await searcher.search(tenant, "sizes readable by a human", 1, mode="keyword")
+    assert sizes[0].symbol == "human_readable_size"
+    noise = GitRepo(tmp_path / "noise")
+    noise.write({f"n/m{i}.py": f"def time_{i}(delta):\n    return delta\n" for i in range(30)})
+    noise.commit()
+    await indexer.index(other, "noise", noise.path)
+    assert await catalog.keyword(tenant, query, 1) == [first]
+    lib.delete("lib/times.py")
+    lib.commit("gone")
+    await indexer.index(tenant, "lib", lib.path)
+    assert [h.symbol for h in await searcher.search(tenant, query, 5, mode="keyword")] == []
+    left = await pool.fetchval(
+        "SELECT count(*) FROM code_terms WHERE tenant_id = $1 AND term = 'parsetimedelta'", tenant
+    )
+    assert left == 0
+
+
+async def test_implementation_comes_before_its_tests_unless_the_query_asks_for_tests(
+    registered: str, parts: tuple[Indexer, Searcher, Catalog], tmp_path: Path
+) -> None:
+    indexer, searcher, _ = parts
+    repo = GitRepo(tmp_path / "slugs")
+    repo.write(
+        {
+            "pkg/slug.py": "def slugify(title):\n    return title.lower().replace(' ', '-')\n",
+            "tests/test_slug.py": "from pkg.slug import slugify\n\n\n"
+            "def test_slugify_turns_a_title_into_a_slug():\n"
+            "    assert slugify('A Title') == 'a-title'  # slugify a title into a url slug\n",
+        }
+    )
+    repo.commit()
+    await indexer.index(registered, "slugs", repo.path)
+    for mode in ("hybrid", "vector", "keyword"):
+        code = await searcher.search(registered, "turn a title into a url slug", 2, mode=mode)
+        assert [h.path for h in code] == ["pkg/slug.py", "tests/test_slug.py"], mode
+        tests = await searcher.search(registered, "the test of turning a title into a slug", 1)
+        assert tests[0].path == "tests/test_slug.py", mode

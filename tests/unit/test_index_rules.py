@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from shared.index.indexer import file_chunks
-from shared.index.keywords import or_query, split_identifier, terms
-from shared.index.search import fuse, names_code
+from shared.index.keywords import (
+    asks_for_tests,
+    is_test_path,
+    query_terms,
+    split_identifier,
+    term_counts,
+    tokens,
+)
+from shared.index.search import fuse, implementation_first, names_code
 from shared.index.skip import skip_reason
 
 MAX = 1000
@@ -52,16 +59,64 @@ def test_files_with_secrets_are_not_indexed() -> None:
     assert file_chunks("latin.txt", b"caf\xe9", 4, MAX) == ([], "not utf-8")
 
 
-def test_identifiers_split_into_words() -> None:
+def test_identifiers_split_into_stemmed_words_and_stay_whole() -> None:
     assert split_identifier("parseHTTPResponse_fast") == ["parse", "http", "response", "fast"]
-    assert terms("def bytes2human(nbytes): pass") == ("def bytes2human bytes 2 human nbytes pass")
+    assert tokens("def bytes2human(nbytes): pass") == [
+        "def",
+        "bytes2human",
+        "byt",
+        "2",
+        "human",
+        "nbyt",
+        "pass",  # a double s stays
+    ]
+    # parsing, parsed and parses meet parse; a camelCase name and its snake_case twin agree
+    assert tokens("parse parsing parsed parses") == ["pars"] * 4
+    assert tokens("entries classes boxes") == ["entry", "class", "box"]
+    assert tokens("parseTimeDelta")[1:] == tokens("parse_time_delta")[1:]
 
 
-def test_or_query_keeps_only_plain_words() -> None:
-    words = "turn | a | size | in | bytes | into | text"
-    assert or_query("turn a size in bytes into text!") == words
-    assert or_query("x' | !(y) & z:*") == "x | y | z"
-    assert or_query("¿?") is None
+def test_a_chunks_terms_count_where_it_is_and_what_it_says() -> None:
+    counts = term_counts("pkg/sizes.py human_size", "def human_size(n):\n    return n")
+    assert counts["human"] == 2 and counts["human_size"] == 2 and counts["py"] == 1
+    assert counts["n"] == 2 and counts["return"] == 1
+
+
+def test_a_query_keeps_its_meaningful_words_once_and_nothing_else() -> None:
+    assert query_terms("turn a size in bytes into text!") == ["turn", "siz", "byt", "text"]
+    assert query_terms("x' | !(y) & z:*") == ["x", "y", "z"]
+    assert query_terms("\u00bf? the of") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "test"),
+    [
+        ("tests/test_core.py", True),
+        ("src/pkg/testing/helpers.py", True),
+        ("pkg/conftest.py", True),
+        ("pkg/core_test.py", True),
+        ("web/src/app.spec.ts", True),
+        ("web/__tests__/app.js", True),
+        ("src/pkg/testcase.py", False),
+        ("src/pkg/attestation.py", False),
+        ("src/pkg/core.py", False),
+    ],
+)
+def test_test_paths(path: str, test: bool) -> None:
+    assert is_test_path(path) is test
+
+
+def test_implementation_comes_before_tests_unless_the_query_asks_for_tests() -> None:
+    paths = {"a": "tests/test_x.py", "b": "pkg/x.py", "c": "tests/test_y.py", "d": "pkg/y.py"}
+    ranked = ["a", "b", "c", "d"]
+    assert implementation_first("where sizes are parsed", ranked, paths.__getitem__) == [
+        "b",
+        "d",
+        "a",
+        "c",
+    ]
+    assert asks_for_tests("where is the test that parses sizes")
+    assert implementation_first("the tests of parsing", ranked, paths.__getitem__) == ranked
 
 
 def test_reciprocal_rank_fusion() -> None:
