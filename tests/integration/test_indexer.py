@@ -238,3 +238,17 @@ async def test_implementation_comes_before_its_tests_unless_the_query_asks_for_t
         assert [h.path for h in code] == ["pkg/slug.py", "tests/test_slug.py"], mode
         tests = await searcher.search(registered, "the test of turning a title into a slug", 1)
         assert tests[0].path == "tests/test_slug.py", mode
+
+
+async def test_odd_queries_get_an_answer_not_a_crash(
+    registered: str, shop: GitRepo, parts: tuple[Indexer, Searcher, Catalog]
+) -> None:
+    indexer, searcher, catalog = parts
+    await indexer.index(registered, "shop", shop.path)
+    long = " ".join(f"word{i} cart" for i in range(2000))  # 2,000 distinct terms
+    for mode in ("hybrid", "vector", "keyword"):
+        assert len(await searcher.search(registered, long, 3, mode=mode)) <= 3
+        other_script = await searcher.search(registered, "カートに商品を追加する", 3, mode=mode)
+        assert len(other_script) <= 3
+    assert await catalog.keyword(registered, "の が は", 5) == []  # no terms at all: no hits
+    assert await catalog.keyword(registered, "", 5) == []
