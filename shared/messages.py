@@ -100,6 +100,10 @@ class GateResult(BaseModel):
     name: str
     passed: bool
     detail: str = ""
+    # What the gate measured on the base commit and on the change ("120 passed, 2 failed"),
+    # where it has such a figure (the tests, from QA's baseline); empty otherwise.
+    before: str = Field(default="", max_length=200)
+    after: str = Field(default="", max_length=200)
 
 
 # ---- ticket ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The QA service: one durable consumer on ``work.done``."""
+"""The QA service: one durable consumer on ``plan.approved`` (the baseline) and ``work.done``
+(the gates)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,6 @@ def build() -> Service:
     return Service(
         name="qa",
         durable="qa",
-        handlers={"work.done": handlers.on_work_done},
+        handlers={"plan.approved": handlers.on_plan_approved, "work.done": handlers.on_work_done},
         stop_on_job_end=True,
     )

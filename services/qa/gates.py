@@ -139,6 +139,25 @@ def against_base(
     return GateResult(name="tests", passed=False, detail=f"{head}\n{note}\n\n{shown}")
 
 
+_PYTEST_TALLY = re.compile(r"^=*\s*((?:\d+ [a-z]+(?:, )?)+) in [\d.]+s", re.MULTILINE)
+_TAPE = re.compile(r"^# (pass|fail)\s+(\d+)$", re.MULTILINE)
+_KEPT = ("passed", "failed", "error", "errors", "skipped", "xfailed", "xpassed")
+
+
+def tally(output: str) -> str:
+    """A test run summed up as its runner did: pytest's counts (without warnings), TAP's pass
+    and fail lines, else its exit status."""
+    found = _PYTEST_TALLY.findall(output)
+    if found:
+        parts = [p for p in found[-1].split(", ") if p.split(" ", 1)[1] in _KEPT]
+        return ", ".join(parts) or found[-1]
+    tap = dict(_TAPE.findall(output))
+    if tap:
+        return f"{tap.get('pass', '0')} passed, {tap.get('fail', '0')} failed"
+    code, _ = _exit(output)
+    return "timed out" if code is None else f"exit code {code}"
+
+
 _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 
 

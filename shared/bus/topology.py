@@ -101,7 +101,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
             ConsumerSpec(BY_NAME[r].process, s.JOBS_STREAM, _job(f"task.ready.{r}"))
             for r in ENGINEER_ROLES
         ),
-        ConsumerSpec("qa", s.JOBS_STREAM, _job("work.done")),
+        ConsumerSpec("qa", s.JOBS_STREAM, _job("plan.approved", "work.done")),
         ConsumerSpec("publisher", s.JOBS_STREAM, _job("qa.passed")),
         ConsumerSpec("projector", s.JOBS_STREAM, [f"{s.PREFIX}.*.job.>"], ordered_delivery=True),
         ConsumerSpec("indexer", s.REGISTRY_STREAM, [s.any_repo("connected"), s.any_repo("pushed")]),

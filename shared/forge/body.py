@@ -18,10 +18,16 @@ def _approval_line(a: dict[str, object]) -> str:
 
 
 def _gate_line(g: dict[str, object]) -> str:
-    """A gate and, where it judged the change against the base, what it found."""
+    """A gate, its figures before -> after where it has them (the tests: the base commit's run
+    and the change's), and, where it judged the change against the base, what it found."""
     first = str(g.get("detail", "")).split("\n", 1)[0]
     said = first.startswith("diff coverage:") or "failing before the change" in first
-    return f"- {'✅' if g.get('passed') else '❌'} {g.get('name')}" + (f": {first}" if said else "")
+    before, after = str(g.get("before") or ""), str(g.get("after") or "")
+    figures = f"{before or 'not measured'} -> {after}" if after else ""
+    shown = "; ".join(x for x in (figures, first if said else "") if x)
+    return f"- {'✅' if g.get('passed') else '❌'} {g.get('name')}" + (
+        f": {shown}" if shown else ""
+    )
 
 
 def body(entries: list[Entry], diffstat: str) -> str:

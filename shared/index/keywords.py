@@ -32,11 +32,8 @@ def stem(word: str) -> str:
     ``parsed`` and ``parsing`` all give ``pars``; ``class`` keeps its s)."""
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
-    elif (
-        len(word) > 4
-        and word.endswith("es")
-        and word[-3] in "sxz"
-        or word.endswith(("ches", "shes"))
+    elif (len(word) > 4 and word.endswith("es") and word[-3] in "sxz") or word.endswith(
+        ("ches", "shes")
     ):
         word = word[:-2]
     elif len(word) > 5 and word.endswith("ing"):

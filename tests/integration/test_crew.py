@@ -3,6 +3,7 @@ engineers -> QA gates in the sandbox -> PR, with models replayed over HTTP."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,16 @@ async def test_demo_ticket_to_pull_request(
     pr = await pool.fetchrow("SELECT number, body, state FROM pull_requests WHERE job_id = $1", job)
     assert pr is not None and pr["state"] == "open"
     assert "## Tests and gates" in pr["body"] and "shop.py" in pr["body"]
+    # QA ran the tests on the base commit once, when the plan was approved (its baseline, kept
+    # for that commit), and the PR shows the tests' tally before -> after.
+    base = git(remote, "rev-parse", "refs/heads/main")
+    kept = await pool.fetchrow(
+        "SELECT tally, failed FROM qa_baselines WHERE tenant_id = $1 AND commit = $2", tenant, base
+    )
+    assert kept is not None and re.fullmatch(r"\d+ passed", kept["tally"]), kept
+    assert any(b["step_id"].startswith("qa-base") for b in searched), "no baseline step"
+    tests_line = next(ln for ln in pr["body"].splitlines() if ln.startswith("- ✅ tests"))
+    assert re.search(rf"tests: {kept['tally']} -> \d+ passed", tests_line), tests_line
 
     # A redelivered qa.passed reaches a forge that already has the PR: the same one comes back.
     again = await LocalForge(home, pool).open_pr(

@@ -226,3 +226,41 @@ def test_ruffs_warnings_before_its_report_are_skipped() -> None:
 
     noisy = "warning: The following rules have been removed\n    - UP038\n\n[]"
     assert lint.findings(noisy) == []
+
+
+def test_a_runs_tally_as_its_runner_summed_it_up() -> None:
+    from services.qa.gates import tally
+
+    pytest_q = "....F\nFAILED t.py::x - assert 0\n1 failed, 4 passed, 2 warnings in 0.31s\n"
+    assert tally(f"$ pytest\n[exit code 1, 2s]\n{pytest_q}") == "1 failed, 4 passed"
+    assert tally("[exit code 0]\n========== 12 passed in 1.02s ==========") == "12 passed"
+    assert tally("[exit code 0]\n# tests 5\n# pass  5\n\n# ok") == "5 passed, 0 failed"
+    assert tally("[exit code 3, 1s]\nboom") == "exit code 3"
+    assert tally("[timed out (killed) after 600s]\n...") == "timed out"
+
+
+async def test_failures_the_baseline_knew_are_not_run_again_on_the_base() -> None:
+    from services.qa.gates import Gate, judge
+    from services.qa.handlers import _against_base
+    from shared.qa.baseline import Baseline
+
+    out = (
+        "[exit code 1, 1s]\nFAILED tests/test_old.py::test_a - assert 0\n"
+        "FAILED tests/test_new.py::test_b - assert 0\n2 failed, 5 passed in 0.1s\n"
+    )
+    result = judge(Gate("tests", "run_tests", {}), True, out)
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    async def call(tool: str, args: dict[str, object]) -> tuple[bool, str]:
+        calls.append((tool, args))
+        return True, "diff --git a/tests/test_new.py b/tests/test_new.py\n"
+
+    known = Baseline("abc", "1 failed, 5 passed", ("tests/test_old.py::test_a",))
+    judged = await _against_base(call, result, out, "origin/main", known)
+    assert [c[0] for c in calls] == ["git_diff"]  # no run on the base: the baseline said
+    assert not judged.passed and "1 test(s) failing because of the change" in judged.detail
+    assert "tests/test_old.py::test_a" in judged.detail.split("\n")[1]  # reported as before
+    calls.clear()
+    rerun = await _against_base(call, result, out, "origin/main", None)
+    assert [c[0] for c in calls] == ["git_diff", "run_tests"]  # no baseline: run there now
+    assert not rerun.passed
