@@ -20,7 +20,7 @@ commands =
 commands = ruff check .
 """
 
-NOX = '''\
+NOX = """\
 import nox
 
 @nox.session
@@ -32,7 +32,7 @@ def lint(session):
 def tests(session):
     session.install("-e", ".[test]")
     session.run("pytest", "-x", "tests", *session.posargs)
-'''
+"""
 
 MAKEFILE = """\
 PYTHON ?= python3
