@@ -144,3 +144,13 @@ def test_reciprocal_rank_fusion() -> None:
 )
 def test_queries_that_name_code(query: str, names: bool) -> None:
     assert names_code(query) is names
+
+
+def test_fusion_weighs_a_window_below_a_definition_with_the_same_evidence() -> None:
+    rankings = [["win", "def"], ["def", "win"]]  # equal evidence: a tie
+    assert [i for i, _ in fuse(rankings)] == ["def", "win"]  # ties by id
+    swapped = [["def", "win"], ["win", "def"]]
+    factor = {"win": 0.8, "def": 1.0}.__getitem__
+    assert [i for i, _ in fuse([["win", "def"], ["win", "def"]], factor=factor)] == ["win", "def"]
+    assert [i for i, _ in fuse(swapped, factor=factor)] == ["def", "win"]
+    assert [i for i, _ in fuse([["win", "def"], ["def", "win"]], factor=factor)] == ["def", "win"]
