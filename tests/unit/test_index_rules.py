@@ -147,10 +147,15 @@ def test_queries_that_name_code(query: str, names: bool) -> None:
 
 
 def test_fusion_weighs_a_window_below_a_definition_with_the_same_evidence() -> None:
-    rankings = [["win", "def"], ["def", "win"]]  # equal evidence: a tie
-    assert [i for i, _ in fuse(rankings)] == ["def", "win"]  # ties by id
-    swapped = [["def", "win"], ["win", "def"]]
-    factor = {"win": 0.8, "def": 1.0}.__getitem__
-    assert [i for i, _ in fuse([["win", "def"], ["win", "def"]], factor=factor)] == ["win", "def"]
-    assert [i for i, _ in fuse(swapped, factor=factor)] == ["def", "win"]
-    assert [i for i, _ in fuse([["win", "def"], ["def", "win"]], factor=factor)] == ["def", "win"]
+    factor = {"win": 0.8}.get
+    filler = [f"f{i:02d}" for i in range(30)]
+
+    def fused(def_rank: int) -> list[str]:
+        ranking = ["win", *filler[: def_rank - 2], "def"]
+        weight = lambda i: factor(i, 1.0)  # noqa: E731
+        return [i for i, _ in fuse([ranking, ranking], factor=weight) if i in ("win", "def")]
+
+    assert [i for i, _ in fuse([["win", "def"], ["win", "def"]])] == ["win", "def"]
+    assert fused(2) == ["def", "win"]  # a definition just behind a window goes first
+    assert fused(10) == ["def", "win"]
+    assert fused(20) == ["win", "def"]  # ... but not from far behind
