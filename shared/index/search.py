@@ -1,6 +1,6 @@
 """Hybrid retrieval: nearest vectors (the tenant's namespace in the vector store) and BM25 over
-code's own words (``shared.index.keywords``), fused by reciprocal rank; then, unless the query
-asks about tests, implementation before tests. The ranking rules are pure; the rest reads the
+code's own words (``shared.index.keywords``), fused by reciprocal rank; then implementation before
+tests, or tests first when the query asks about tests. The ranking rules are pure; the rest reads the
 stores."""
 
 from __future__ import annotations
@@ -81,12 +81,11 @@ def _kind_weight(row: ChunkRow | None) -> float:
 
 
 def implementation_first(query: str, ranked: list[str], path_of: Callable[[str], str]) -> list[str]:
-    """Unless the query asks about tests, the candidates in tests after the others (each group
-    in its own order): a description of behaviour wants the code that has it."""
-    if asks_for_tests(query):
-        return ranked
+    """The candidates in tests after the others (each group in its own order): a description of
+    behaviour wants the code that has it; a query that asks about tests gets the tests first."""
     code = [c for c in ranked if not is_test_path(path_of(c))]
-    return code + [c for c in ranked if is_test_path(path_of(c))]
+    tests = [c for c in ranked if is_test_path(path_of(c))]
+    return tests + code if asks_for_tests(query) else code + tests
 
 
 class Searcher:

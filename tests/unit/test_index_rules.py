@@ -106,7 +106,7 @@ def test_test_paths(path: str, test: bool) -> None:
     assert is_test_path(path) is test
 
 
-def test_implementation_comes_before_tests_unless_the_query_asks_for_tests() -> None:
+def test_implementation_comes_before_tests_and_tests_first_when_the_query_asks_for_them() -> None:
     paths = {"a": "tests/test_x.py", "b": "pkg/x.py", "c": "tests/test_y.py", "d": "pkg/y.py"}
     ranked = ["a", "b", "c", "d"]
     assert implementation_first("where sizes are parsed", ranked, paths.__getitem__) == [
@@ -116,7 +116,12 @@ def test_implementation_comes_before_tests_unless_the_query_asks_for_tests() -> 
         "c",
     ]
     assert asks_for_tests("where is the test that parses sizes")
-    assert implementation_first("the tests of parsing", ranked, paths.__getitem__) == ranked
+    assert implementation_first("the tests of parsing", ranked, paths.__getitem__) == [
+        "a",
+        "c",
+        "b",
+        "d",
+    ]
 
 
 def test_reciprocal_rank_fusion() -> None:
