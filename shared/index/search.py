@@ -1,7 +1,7 @@
 """Hybrid retrieval: nearest vectors (the tenant's namespace in the vector store) and BM25 over
-code's own words (``shared.index.keywords``), fused by reciprocal rank; then implementation before
-tests, or tests first when the query asks about tests. The ranking rules are pure; the rest reads the
-stores."""
+code's own words (``shared.index.keywords``), fused by reciprocal rank; then implementation
+before tests, or tests first when the query asks about tests. The ranking rules are pure; the
+rest reads the stores."""
 
 from __future__ import annotations
 
