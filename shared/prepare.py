@@ -30,6 +30,7 @@ import os
 import shlex
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -48,6 +49,7 @@ DEFAULT_ALLOWLIST = ("pypi.org", "files.pythonhosted.org", "registry.npmjs.org")
 DEFAULT_INDEX = "https://pypi.org/simple"
 DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org/"
 CODE_MOUNT = Path("/devforge/code")  # where the sandbox shows the job's code to its environment
+GENERATED = "devforge-generated"  # in an environment: files its build wrote into the project
 # A project versioned from git tags (setuptools-scm, hatch-vcs) is built from a copy without
 # its history: it is given this version rather than failing to build.
 PRETEND_VERSION = "0.0.0"
@@ -116,9 +118,47 @@ class Mounted:
 NOTHING = Mounted([], [], {})
 
 
+def place_generated(env: Path, tree: Path) -> list[str]:
+    """Copy the files the environment's build generated into ``tree`` where they are missing
+    (and, in a git checkout, ignored by git: never a file the repository tracks or would):
+    written beneath the tree only, never through a link. Returns the paths placed."""
+    from shared.executor import PathRefused, open_beneath
+
+    kept = env / GENERATED
+    if not kept.is_dir():
+        return []
+    placed = []
+    for source in sorted(p for p in kept.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = str(source.relative_to(kept))
+        if (tree / rel).exists() or not _ignored(tree, rel):
+            continue
+        try:
+            fd = open_beneath(tree, rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except (OSError, PathRefused):
+            continue
+        with os.fdopen(fd, "wb") as out:
+            out.write(source.read_bytes())
+        placed.append(rel)
+    return placed
+
+
+def _ignored(tree: Path, rel: str) -> bool:
+    """Would git ignore ``rel`` in ``tree``? (Not a git checkout: nothing to protect.)"""
+    if not (tree / ".git").exists():
+        return True
+    done = subprocess.run(
+        ["git", "-C", str(tree), "check-ignore", "-q", "--", rel],
+        capture_output=True,
+        check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent"},
+    )
+    return done.returncode == 0
+
+
 def mounts_for(env: Path, tree: Path) -> Mounted:
     """The environment read-only, and ``tree`` (the job's code) at ``CODE_MOUNT`` and on the
-    import path."""
+    import path, with the files the build generated placed in it."""
+    place_generated(env, tree)
     path = f"{env / 'bin'}:{sandbox_env()['PATH']}"
     return Mounted(
         [env, *_interpreter_prefix(env)],
@@ -401,7 +441,18 @@ def build_script(
     editable += ["--index-url", config.index_url, "-e", str(CODE_MOUNT)]
     pretend = f"SETUPTOOLS_SCM_PRETEND_VERSION={PRETEND_VERSION}"
     fallback = "echo 'devforge: the project itself did not install; its code is on PYTHONPATH'"
-    return f"{script} && {{ env {pretend} {shlex.join(editable)} || {fallback}; }}"
+    # Python files the build wrote into the project (a version file from git tags, which the
+    # repository ignores) are kept with the environment and put into each job's tree.
+    marker = building / "spec" / "before-build"
+    kept = env / GENERATED
+    keep = (
+        f"mkdir -p {shlex.quote(str(kept))} && cd {shlex.quote(str(CODE_MOUNT))} && "
+        f"find . -name '*.py' -newer {shlex.quote(str(marker))} -not -path './build/*' "
+        "-not -path '*/__pycache__/*' -not -path '*.egg-info/*' -type f "
+        f"-exec cp --parents {{}} {shlex.quote(str(kept))}/ ';'"
+    )
+    install_project = f"{{ env {pretend} {shlex.join(editable)} && {keep} || {fallback}; }}"
+    return f"{script} && touch {shlex.quote(str(marker))} && {install_project}"
 
 
 def _uv_env(config: PrepareConfig, tenant: str) -> tuple[Path, dict[str, str]]:

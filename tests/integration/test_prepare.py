@@ -5,12 +5,20 @@ mount read-only, and nothing but the allowlisted registry can be reached."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from shared.prepare import PrepareConfig, mounts_for, prepare, read_declared, run_with_egress
+from shared.prepare import (
+    PrepareConfig,
+    mounts_for,
+    place_generated,
+    prepare,
+    read_declared,
+    run_with_egress,
+)
 from shared.sandbox import run_sandboxed
 from tests.support.registry import package_index, serve_dir
 
@@ -109,3 +117,60 @@ async def test_only_the_allowlisted_registry_is_reachable(tmp_path: Path, worktr
         assert "refused HTTPError" in through_proxy and "403" in through_proxy, through_proxy
         direct = await fetch(intranet, "direct")  # ignoring the proxy: no network at all
         assert direct.startswith("refused URLError"), direct
+
+
+SETUP_PY = """\
+from pathlib import Path
+from setuptools import setup
+
+# as setuptools-scm or hatch-vcs do: the build writes the version file the repository ignores
+Path("stamped", "_version.py").write_text("VERSION = 'built'\\n")
+setup(name="stamped", version="1.0", packages=["stamped"], install_requires=["tinypkg"])
+"""
+
+
+def _git(repo: Path, *args: str) -> str:
+    base = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
+    return subprocess.run([*base, *args], check=True, capture_output=True, text=True).stdout
+
+
+async def test_the_project_is_installed_editable_and_its_generated_files_reach_each_tree(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "stamped-repo"
+    (repo / "stamped").mkdir(parents=True)
+    (repo / "setup.py").write_text(SETUP_PY)
+    (repo / "stamped" / "__init__.py").write_text("from ._version import VERSION\n")
+    (repo / ".gitignore").write_text("stamped/_version.py\n*.egg-info/\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    with package_index(tmp_path / "index", "tinypkg", "1.0", "v") as index:
+        config = PrepareConfig(
+            envs_dir=tmp_path / "envs", index_url=index, allowlist=("localhost",)
+        )
+        env, built, result = await prepare(config, "acme", repo, read_declared(repo))
+    assert built and result is not None and result.exit_code == 0, result
+    assert "did not install" not in result.output, result.output
+    assert not (repo / "stamped" / "_version.py").exists()  # the build wrote only its copy
+    mounted = mounts_for(env, repo)  # ... and the tree gets the file, ignored by git
+    assert (repo / "stamped" / "_version.py").read_text() == "VERSION = 'built'\n"
+    assert _git(repo, "status", "--porcelain") == ""
+    show = (
+        "import importlib.metadata as m, stamped; "
+        "print(stamped.VERSION, m.version('stamped'), stamped.__file__)"
+    )
+    ran = await run_sandboxed(
+        ["python", "-c", show],
+        repo,
+        ro_binds=mounted.binds,
+        env_extra=mounted.env,
+        ro_mounts=mounted.mounts,
+    )
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.split()[-3:] == ["built", "1.0", str(repo / "stamped" / "__init__.py")]
+    # A file the repository tracks is never overwritten, and a link never followed.
+    (repo / "stamped" / "_version.py").unlink()
+    (repo / "stamped" / "_version.py").symlink_to(tmp_path / "elsewhere.py")
+    assert place_generated(env, repo) == []
+    assert not (tmp_path / "elsewhere.py").exists()
