@@ -19,6 +19,7 @@ from typing import Any
 from bench.common import ROOT
 
 TASKS = ROOT / "bench" / "eval" / "tasks.jsonl"
+REAL_TASKS = ROOT / "bench" / "eval" / "real_tasks.jsonl"  # a real project's own fixing commits
 
 
 def run() -> dict[str, Any]:
@@ -30,8 +31,11 @@ def run() -> dict[str, Any]:
             capture_output=True,
         )
         out = root / "out.jsonl"
+        tasks = root / "tasks.jsonl"
+        tasks.write_text(TASKS.read_text() + REAL_TASKS.read_text())
+        real = {json.loads(line)["instance_id"] for line in REAL_TASKS.read_text().splitlines()}
         started = time.monotonic()
-        args = ["eval", str(TASKS), "--repos", str(root / "repos"), "--model", "oracle"]
+        args = ["eval", str(tasks), "--repos", str(root / "repos"), "--model", "oracle"]
         res = subprocess.run(
             [
                 sys.executable,
@@ -66,9 +70,11 @@ def run() -> dict[str, Any]:
     }
     return {
         "notes": (
-            "`devforge eval bench/eval/tasks.jsonl --model oracle --concurrency 2` on the "
-            "project's own task set (13 tasks, 3 repositories written for DevForge; see "
-            "bench/eval/PROVENANCE.md). The oracle applies each gold patch, then the tests "
+            "`devforge eval --model oracle --concurrency 2` on bench/eval/tasks.jsonl (13 "
+            "tasks, 3 repositories written for DevForge) and bench/eval/real_tasks.jsonl (4 "
+            "tasks from humanize's own fixing commits, its real history; see "
+            "bench/eval/PROVENANCE.md), each in its repository's own environment. The oracle "
+            "applies each gold patch, then the tests "
             "that came with it, through the engineers' real tools, so every unresolved task is "
             "a platform failure; its class says which part stopped it (the judge puts the test "
             "files back to the base commit before applying test_patch, as SWE-bench's harness "
@@ -78,6 +84,8 @@ def run() -> dict[str, Any]:
         "tasks": report["total_instances"],
         "resolved": report["resolved_instances"],
         "resolved_pct": round(100 * report["resolved_instances"] / report["total_instances"], 1),
+        "real_tasks": len(real),
+        "real_resolved": sum(1 for r in rows if r["instance_id"] in real and r.get("resolved")),
         "unresolved": report["unresolved_instances"],
         "errors": report["error_instances"],
         "failure_classes": report["failure_classes"],

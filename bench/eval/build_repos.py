@@ -21,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPOS_DIR = HERE / "repos"
+BUNDLES_DIR = HERE / "bundles"
 TASKS_FILE = HERE / "tasks.jsonl"
 OWNER = "devforge-eval"
 NAMES = ("ledger", "textkit", "units")
@@ -113,10 +114,26 @@ def build_repo(name: str, outdir: Path) -> str:
     return git("rev-parse", "HEAD", cwd=target).strip()
 
 
+def clone_bundles(outdir: Path) -> dict[str, str]:
+    """Clone each real project's bundle (``bundles/<owner>__<name>.bundle``: its own history,
+    commit ids and all) into ``outdir``; returns ``{repo: tip}``."""
+    found = {}
+    for path in sorted(BUNDLES_DIR.glob("*.bundle")):
+        target = outdir / path.stem
+        if target.exists():
+            shutil.rmtree(target)
+        git("clone", "-q", str(path), str(target), cwd=outdir)
+        found[path.stem.replace("__", "/", 1)] = git("rev-parse", "HEAD", cwd=target).strip()
+    return found
+
+
 def build_all(outdir: Path) -> dict[str, str]:
-    """Build every repository into ``outdir``; returns ``{repo: commit}``."""
+    """Build every repository into ``outdir`` (and clone the real projects' bundles there);
+    returns ``{repo: commit}`` of the built ones."""
     outdir.mkdir(parents=True, exist_ok=True)
-    return {f"{OWNER}/{name}": build_repo(name, outdir) for name in NAMES}
+    built = {f"{OWNER}/{name}": build_repo(name, outdir) for name in NAMES}
+    clone_bundles(outdir)
+    return built
 
 
 def check() -> int:
