@@ -20,10 +20,11 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from shared.approvals import ApprovalError
-from shared.cli.context import Conn, run
+from shared.cli.context import Conn, require_tenant, run
+from shared.cli.tables import id_column, new_table, when
 from shared.embedded.stack import Paths, StackError, read_stack
 from shared.messages import ApprovalGranted, ApprovalRefused, MintReply
 from shared.settings import Settings, get_settings
@@ -59,6 +60,7 @@ def approvals_list(
     tenant = tenant or get_settings().tenant
 
     async def go(c: Conn) -> list[dict[str, Any]]:
+        await require_tenant(c, tenant)
         rows = await c.pool.fetch(
             "SELECT request_id, job_id, kind, tool, summary, rule_ids, status, expires_at "
             "FROM approvals WHERE tenant_id = $1 AND status = $2 ORDER BY created_at",
@@ -71,17 +73,29 @@ def approvals_list(
     if as_json:
         typer.echo(json.dumps(rows, default=str))
         return
-    table = Table("request", "job", "kind", "summary", "rules", "expires")
+    if not rows:
+        out.print(f"no {status} approval requests for tenant {tenant}", highlight=False)
+        return
+    table = new_table()
+    id_column(table, "request")
+    id_column(table, "job")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("what", overflow="fold", ratio=1)
     for r in rows:
+        detail = f"rules {', '.join(r['rule_ids']) or '-'}; expires {when(r['expires_at'])}"
         table.add_row(
             r["request_id"],
             r["job_id"],
             r["kind"],
-            r["summary"],
-            ",".join(r["rule_ids"]),
-            str(r["expires_at"]),
+            Text(str(r["summary"] or "")).append(f"\n{detail}", style="dim"),
         )
     out.print(table)
+    if status == "pending":
+        out.print(
+            f"[dim]decide: devforge approve REQUEST --tenant {tenant} | "
+            f'devforge refuse REQUEST --tenant {tenant} --reason "..."[/dim]',
+            highlight=False,
+        )
 
 
 @approvals_app.command("mint")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from shared import registry
 from shared.bus import dedupe
 from shared.bus.client import Bus
 from shared.db.pool import create_pool
@@ -53,6 +54,27 @@ async def connect(settings: Settings | None = None) -> AsyncIterator[Conn]:
     finally:
         await pool.close()
         await bus.close()
+
+
+class NotFound(LookupError):
+    """A tenant, repository or job the command names does not exist (one readable line)."""
+
+
+async def require_tenant(c: Conn, tenant: str) -> None:
+    """``NotFound`` naming the tenant when it is not registered (before anything else is
+    blamed: an empty list or a missing repository would hide the real problem)."""
+    if not await c.pool.fetchval("SELECT 1 FROM tenants WHERE id = $1", tenant):
+        raise NotFound(
+            f"no such tenant {tenant!r} (register it with `devforge tenants add {tenant}`; "
+            "`devforge tenants list` shows the registered ones)"
+        )
+
+
+async def require_repo(c: Conn, tenant: str, repo: str) -> registry.Repo:
+    """The repository, or a ``LookupError`` naming the tenant or the repository that is not
+    registered."""
+    await require_tenant(c, tenant)
+    return await registry.get_repo(c.pool, tenant, repo)
 
 
 def run(fn: Callable[[Conn], Awaitable[T]]) -> T:

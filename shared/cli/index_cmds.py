@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from shared import registry
 from shared.cli.context import Conn, run, urls
 from shared.db.pool import create_pool
 from shared.ids import check_tenant, check_token
@@ -106,6 +107,10 @@ def search(
     tenant = check_tenant(tenant or get_settings().tenant)
 
     async def go(c: Conn) -> list[dict[str, object]]:
+        if not await tenant_exists(c.pool, tenant):  # the indexer's own words for it
+            raise UnknownTenant(f"tenant {tenant!r} is not in the registry")
+        if repo is not None:  # the indexer answers [] for a repository it never saw
+            await registry.get_repo(c.pool, tenant, repo)
         try:
             reply = await c.bus.search(tenant, query, k=k, repo=repo)
         except (NoRespondersError, NatsTimeout):

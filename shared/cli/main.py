@@ -5,6 +5,7 @@ Every failure a user can fix is one readable line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -66,11 +67,28 @@ app.command("budget")(cost_cmds.budget)
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, RuntimeError, OSError)
 
 
+def one_line(exc: BaseException) -> str:
+    """The error as one line (a message that spans lines is joined, never cut)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main() -> None:
     try:
         app()
     except USER_ERRORS as exc:
-        typer.echo(f"devforge: {exc}", err=True)
+        typer.echo(f"devforge: {one_line(exc)}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("devforge: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug or a server's answer no command expected: still one line
+        if os.environ.get("DEVFORGE_DEBUG"):
+            raise
+        typer.echo(
+            f"devforge: unexpected error ({type(exc).__name__}: {one_line(exc)}); "
+            "DEVFORGE_DEBUG=1 shows the traceback",
+            err=True,
+        )
         sys.exit(1)
 
 

@@ -10,8 +10,18 @@ def _step(body: dict[str, Any]) -> str:
     return f"[bold]{body.get('tool', '?')}[/bold]"
 
 
-def line(event: str, body: dict[str, Any]) -> str | None:
-    """One line for one job event; None for events not worth a line."""
+def _decide(body: dict[str, Any], tenant: str | None) -> str:
+    """The request id and the exact command that approves it."""
+    request = body.get("request_id")
+    if not request:
+        return ""
+    where = f" --tenant {tenant}" if tenant else ""
+    return f"; request {request}: approve with `devforge approve {request}{where}`"
+
+
+def line(event: str, body: dict[str, Any], tenant: str | None = None) -> str | None:
+    """One line for one job event; None for events not worth a line. ``tenant`` goes into the
+    commands a line suggests."""
     base = "task.ready" if event.startswith("task.ready.") else event
     if base == "ticket.submitted":
         return (
@@ -26,9 +36,8 @@ def line(event: str, body: dict[str, Any]) -> str | None:
         listed = "; ".join(f"{t['kind']}: {t['title']}" for t in tasks)
         return f"🧭 lead planned {len(tasks)} task(s) — {listed}"
     if base == "plan.awaiting_approval":
-        return (
-            f"✋ guard: the plan needs a person's approval ({', '.join(body.get('rule_ids', []))})"
-        )
+        rules = ", ".join(body.get("rule_ids", []))
+        return f"✋ guard: the plan needs a person's approval ({rules}){_decide(body, tenant)}"
     if base == "plan.approved":
         who = body.get("approver")
         return "✅ plan approved" + (f" by {who}" if who else " by the guard's rules")
@@ -44,7 +53,9 @@ def line(event: str, body: dict[str, Any]) -> str | None:
     if base == "step.denied":
         return f"   ✘ guard denied {_step(body)}: {'; '.join(body.get('reasons', []))}"
     if base == "step.awaiting_approval":
-        return f"   ✋ {_step(body)} waits for approval: {body.get('summary')}"
+        return (
+            f"   ✋ {_step(body)} waits for approval: {body.get('summary')}{_decide(body, tenant)}"
+        )
     if base == "step.result":
         status = "ok" if body.get("ok") else "failed"
         return f"     {_step(body)} → {status}"
