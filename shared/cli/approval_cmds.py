@@ -20,11 +20,12 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.text import Text
 
 from shared.approvals import ApprovalError
 from shared.cli.context import Conn, require_tenant, run
-from shared.cli.tables import id_column, new_table, when
+from shared.cli.tables import when, words
 from shared.embedded.stack import Paths, StackError, read_stack
 from shared.messages import ApprovalGranted, ApprovalRefused, MintReply
 from shared.settings import Settings, get_settings
@@ -76,20 +77,19 @@ def approvals_list(
     if not rows:
         out.print(f"no {status} approval requests for tenant {tenant}", highlight=False)
         return
-    table = new_table()
-    id_column(table, "request")
-    id_column(table, "job")
-    table.add_column("kind", no_wrap=True)
-    table.add_column("what", overflow="fold", ratio=1)
+    # One block per request: the ids whole on the first line (copyable at any width), what it
+    # is about below it, wrapped at words.
     for r in rows:
-        detail = f"rules {', '.join(r['rule_ids']) or '-'}; expires {when(r['expires_at'])}"
-        table.add_row(
-            r["request_id"],
-            r["job_id"],
-            r["kind"],
-            Text(str(r["summary"] or "")).append(f"\n{detail}", style="dim"),
+        out.print(
+            f"[bold]{r['request_id']}[/bold]  {r['kind']}  job {r['job_id']}", highlight=False
         )
-    out.print(table)
+        detail = Text(
+            f"{words(str(r['status']))}, expires {when(r['expires_at'])}; "
+            f"rules: {', '.join(r['rule_ids']) or '-'}\n",
+            style="dim",
+        )
+        detail.append(str(r["summary"] or ""), style="")
+        out.print(Padding(detail, (0, 0, 0, 2), expand=False), highlight=False)
     if status == "pending":
         out.print(
             f"[dim]decide: devforge approve REQUEST --tenant {tenant} | "
@@ -104,6 +104,7 @@ def approvals_mint(request: str = typer.Option(..., "--request"), tenant: str = 
     tenant = tenant or get_settings().tenant
 
     async def go(c: Conn) -> MintReply:
+        await require_tenant(c, tenant)
         return await mint_as_operator(c, tenant, request)
 
     typer.echo(run(go).model_dump_json())

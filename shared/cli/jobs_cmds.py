@@ -17,7 +17,7 @@ from shared import inputs, jobs, jobstate
 from shared import subjects as s
 from shared.cli import narrate
 from shared.cli.context import Conn, NotFound, require_repo, require_tenant, run
-from shared.cli.tables import id_column, new_table, when
+from shared.cli.tables import id_column, new_table, short_when, words
 from shared.ids import check_job_id, new_job_id
 from shared.messages import TicketSubmitted
 from shared.natsauth import subscribe_ordered
@@ -83,14 +83,20 @@ def jobs_list(
     if as_json:
         typer.echo(json.dumps(rows, default=str))
         return
+    if not rows:
+        what = f"{status} jobs" if status else "jobs"
+        out.print(f"no {what} for tenant {tenant}", highlight=False)
+        return
     table = new_table()
     id_column(table, "job")
-    table.add_column("status", no_wrap=True)
-    table.add_column("repo", overflow="fold")
+    table.add_column("status", overflow="fold")
+    table.add_column("repo", overflow="fold", min_width=9)
     table.add_column("title", overflow="fold", ratio=1)
-    table.add_column("updated", overflow="fold")
+    table.add_column("updated", no_wrap=True)
     for r in rows:
-        table.add_row(r["id"], r["status"], r["repo_id"], r["title"], when(r["updated_at"]))
+        table.add_row(
+            r["id"], words(r["status"]), r["repo_id"], r["title"], short_when(r["updated_at"])
+        )
     out.print(table)
 
 

@@ -10,6 +10,15 @@ def _step(body: dict[str, Any]) -> str:
     return f"[bold]{body.get('tool', '?')}[/bold]"
 
 
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut between words and marked with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
+    return cut.rstrip(",;:") + "…"
+
+
 def _decide(body: dict[str, Any], tenant: str | None) -> str:
     """The request id and the exact command that approves it."""
     request = body.get("request_id")
@@ -46,7 +55,7 @@ def line(event: str, body: dict[str, Any], tenant: str | None = None) -> str | N
     if base == "task.started":
         return f"🔧 {body.get('role')} engineer started task {body.get('task_id')}"
     if base == "task.done":
-        summary = str(body.get("summary", ""))[:120]
+        summary = clip(str(body.get("summary", "")), 160)
         return f"   {body.get('role')} engineer finished {body.get('task_id')}: {summary}"
     if base == "step.approved":
         return f"   ✔ guard approved {_step(body)} (signed)"
