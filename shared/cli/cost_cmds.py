@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared import ledger
-from shared.cli.context import Conn, run
+from shared.cli.context import Conn, require_tenant, run
 from shared.ids import check_job_id, check_tenant
 from shared.policy import budgets
 from shared.settings import get_settings
@@ -44,6 +44,7 @@ def cost(
     job_id = check_job_id(job) if job else ""
 
     async def go(c: Conn) -> tuple[list[dict[str, Any]], budgets.Limits, budgets.Spend]:
+        await require_tenant(c, tenant)
         rows = await (
             ledger.job_calls(c.pool, tenant, job_id)
             if job_id
@@ -116,6 +117,7 @@ def budget(
         changes[budgets.TENANT_KEYS["tenant_month"]] = monthly_usd
 
     async def go(c: Conn) -> tuple[budgets.Limits, budgets.Spend]:
+        await require_tenant(c, tenant)
         if changes and not await ledger.set_tenant_budgets(c.pool, tenant, changes):
             raise LookupError(f"no tenant {tenant!r}")
         return await ledger.budget_state(c.pool, c.settings, tenant)

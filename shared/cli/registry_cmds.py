@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared import registry
-from shared.cli.context import Conn, run
+from shared.cli.context import Conn, require_tenant, run
 from shared.ids import InvalidId
 from shared.settings import get_settings
 
@@ -102,6 +102,7 @@ def repos_list(tenant: str = TenantOpt, as_json: bool = typer.Option(False, "--j
     tenant = tenant or get_settings().tenant
 
     async def go(c: Conn) -> list[registry.Repo]:
+        await require_tenant(c, tenant)
         return await registry.list_repos(c.pool, tenant)
 
     repos = run(go)
