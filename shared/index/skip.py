@@ -1,4 +1,5 @@
-"""Which files the indexer never reads: vendored, generated, binary, lock and secret files.
+"""Which files the indexer never reads: vendored, generated, minified, binary, lock and secret
+files.
 
 Pure: decisions from a path and the file's first bytes. Secret *contents* are decided by the
 secret scanner after decoding (``shared.policy.secrets``); this module only knows names.
@@ -129,6 +130,7 @@ BINARY_SUFFIXES = frozenset(
     )
 )
 GENERATED_SUFFIXES = (".min.js", ".min.css", ".map", "_pb2.py", "_pb2_grpc.py", ".pb.go", ".snap")
+MINIFIED_LINE = 1000  # a line longer than this in a file's head: minified or data
 GENERATED_MARKERS = (
     "@generated",
     "do not edit",
@@ -162,4 +164,6 @@ def skip_reason(path: str, head: bytes, size: int, max_bytes: int) -> str | None
     first = head[:600].decode("utf-8", "replace").lower()
     if any(m in first for m in GENERATED_MARKERS):
         return "generated"
+    if size > MINIFIED_LINE and any(len(line) > MINIFIED_LINE for line in head.split(b"\n")):
+        return "minified"  # a bundle or data on one line: no code a person reads or searches
     return None

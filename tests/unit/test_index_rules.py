@@ -45,6 +45,13 @@ def test_skip_reasons(path: str, head: bytes, reason: str | None) -> None:
     assert skip_reason(path, head, len(head), MAX) == reason
 
 
+def test_minified_files_are_not_indexed_but_long_files_of_short_lines_are() -> None:
+    bundle = b"!function(e){" + b"var a=e.x+1;" * 400 + b"}();\n"
+    assert skip_reason("dist/bundle.js", bundle[:8192], len(bundle), 512_000) == "minified"
+    source = b"def f():\n    return 1\n\n" * 400
+    assert skip_reason("src/long.py", source[:8192], len(source), 512_000) is None
+
+
 def test_too_large_files_are_skipped() -> None:
     assert skip_reason("big.py", b"x", MAX + 1, MAX) == "too large"
     assert skip_reason("big.py", b"x", MAX, MAX) is None
