@@ -47,7 +47,7 @@ def test_skip_reasons(path: str, head: bytes, reason: str | None) -> None:
 
 def test_minified_files_are_not_indexed_but_long_files_of_short_lines_are() -> None:
     bundle = b"!function(e){" + b"var a=e.x+1;" * 400 + b"}();\n"
-    assert skip_reason("dist/bundle.js", bundle[:8192], len(bundle), 512_000) == "minified"
+    assert skip_reason("web/bundle.js", bundle[:8192], len(bundle), 512_000) == "minified"
     source = b"def f():\n    return 1\n\n" * 400
     assert skip_reason("src/long.py", source[:8192], len(source), 512_000) is None
 
