@@ -239,6 +239,7 @@ def tail(
 
     how, reason = run(go)
     if how != "ok":
+        reason = " ".join(reason.split())  # one line, whatever the service wrote
         typer.echo(f"devforge: job {job_id} {how}" + (f": {reason}" if reason else ""), err=True)
         raise typer.Exit(1)
 
