@@ -21,7 +21,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from shared import registry
 from shared.cli.context import Conn, run, urls
 from shared.db.pool import create_pool
 from shared.ids import check_tenant, check_token
@@ -97,6 +96,18 @@ def index(
     )
 
 
+async def _known_repo(c: Conn, tenant: str, repo: str) -> bool:
+    """Registered (``devforge repos add``) or indexed by name (``devforge index``)."""
+    return bool(
+        await c.pool.fetchval(
+            "SELECT 1 FROM repos WHERE tenant_id = $1 AND id = $2 UNION ALL "
+            "SELECT 1 FROM code_index_state WHERE tenant_id = $1 AND repo_id = $2 LIMIT 1",
+            tenant,
+            repo,
+        )
+    )
+
+
 def search(
     query: str = typer.Argument(..., help="what the code does, in words"),
     tenant: str = TenantOpt,
@@ -109,8 +120,12 @@ def search(
     async def go(c: Conn) -> list[dict[str, object]]:
         if not await tenant_exists(c.pool, tenant):  # the indexer's own words for it
             raise UnknownTenant(f"tenant {tenant!r} is not in the registry")
-        if repo is not None:  # the indexer answers [] for a repository it never saw
-            await registry.get_repo(c.pool, tenant, repo)
+        if repo is not None and not await _known_repo(c, tenant, repo):
+            # the indexer would answer [] for a repository it never saw
+            raise LookupError(
+                f"repository {repo!r} is neither registered nor indexed for tenant {tenant!r} "
+                f"(`devforge repos list --tenant {tenant}` shows its repositories)"
+            )
         try:
             reply = await c.bus.search(tenant, query, k=k, repo=repo)
         except (NoRespondersError, NatsTimeout):
