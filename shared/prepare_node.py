@@ -86,11 +86,18 @@ def node_environment_for(
 
 
 def npm_script(config: PrepareConfig, project: Path, cache: Path, decl: NodeDeclared) -> str:
-    """The installer command: the lock exactly (``npm ci``), else what package.json resolves
-    to; never a package's own install scripts."""
+    """The installer command: the lock exactly (``npm ci``, or pnpm's frozen install), else what
+    package.json resolves to; never a package's own install scripts."""
+    registry = ["--registry", config.npm_registry]
+    if decl.pnpm:  # pnpm itself from the registry; a flat node_modules, as npm lays it out
+        fetch = ["npm", "exec", "--yes", "--cache", str(cache), *registry]
+        pnpm = [*fetch, f"--package=pnpm@{decl.pnpm}", "--", "pnpm", "install"]
+        pnpm += ["--frozen-lockfile", "--ignore-scripts", *registry]
+        pnpm += ["--store-dir", str(cache / "pnpm-store"), "--config.node-linker=hoisted"]
+        return f"cd {shlex.quote(str(project))} && {shlex.join(pnpm)}"
     verb = ["ci"] if decl.lock else ["install", "--no-package-lock"]
     npm = ["npm", *verb, "--ignore-scripts", "--no-audit", "--no-fund", "--cache", str(cache)]
-    npm += ["--registry", config.npm_registry]
+    npm += registry
     return f"cd {shlex.quote(str(project))} && {shlex.join(npm)}"
 
 

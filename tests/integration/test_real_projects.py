@@ -292,16 +292,16 @@ def npm_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def checkout_xtend(where: Path) -> Path:
-    """xtend 4.0.2's npm tarball as a git repository, with the lock npm wrote for it (a
-    registry tarball has none) and the `.gitignore` a Node repository has."""
+def checkout_xtend(where: Path, lock_name: str = "package-lock.json") -> Path:
+    """xtend 4.0.2's npm tarball as a git repository, with the lock npm (or pnpm) wrote for it
+    (a registry tarball has none) and the `.gitignore` a Node repository has."""
     version, _ = npm_pins()["xtend"]
     with tarfile.open(npm_tarball("xtend", version)) as tar:
         tar.extractall(where, filter="data")
     repo = where / "package"
     assert (repo / "LICENSE").is_file()  # kept with its licence
-    lock = ROOT / "tests" / "data" / "node" / f"xtend-{version}.package-lock.json"
-    (repo / "package-lock.json").write_text(lock.read_text())
+    lock = ROOT / "tests" / "data" / "node" / f"xtend-{version}.{lock_name}"
+    (repo / lock_name).write_text(lock.read_text())
     (repo / ".gitignore").write_text("node_modules\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
@@ -346,3 +346,25 @@ async def test_a_real_node_project_gets_npm_ci_a_baseline_and_qa_on_the_change(
     assert git(repo, "status", "--porcelain").split() == ["M", "immutable.js"]
     tests_gate = broken[0]
     assert not tests_gate.passed and "not ok" in tests_gate.detail, tests_gate
+
+
+async def test_a_node_project_with_a_pnpm_lock_gets_pnpms_frozen_install(
+    npm_index: str, tmp_path: Path, tenant: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = checkout_xtend(tmp_path / "src", "pnpm-lock.yaml")
+    config = PrepareConfig(tmp_path / "envs", "http://localhost:9/simple", ("localhost",))
+    config = dataclasses.replace(config, npm_registry=npm_index)
+    for k, v in config.to_env().items():
+        monkeypatch.setenv(k, v)
+    executor, _, call = guarded(tenant, pg_url)
+    try:
+        server = sandbox_server.build_server(executor, repo, timeout_s=300)
+        async with Client(server) as client:
+            built = await call(client, "prepare_env")
+            baseline = await call(client, "run_tests")
+    finally:
+        await executor.aclose()
+    how = "package.json (pnpm 9.15.9 install --frozen-lockfile from pnpm-lock.yaml)"
+    assert built.startswith(f"environment built for {how}"), built
+    assert "[exit code 0" in baseline and "# pass  15" in baseline, baseline[-2000:]
+    assert git(repo, "status", "--porcelain") == ""  # node_modules was mounted, not written

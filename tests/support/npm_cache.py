@@ -1,7 +1,8 @@
 """The npm tarballs the tests use (tests/data/npm.txt), downloaded once by `make install` into
 .cache/npm: checked against their pinned sha512 integrity, and served by a local registry
-stand-in with npm's tarball layout (``/<name>/-/<name>-<version>.tgz``), so that ``npm ci``
-with ``--registry`` pointing at it installs a lock written for registry.npmjs.org.
+stand-in with npm's tarball layout (``/<name>/-/<name>-<version>.tgz``) and each package's
+document at ``/<name>/``, so that ``npm ci`` (or pnpm's frozen install) with ``--registry``
+pointing at it installs a lock written for registry.npmjs.org.
 
     python -m tests.support.npm_cache verify DIR tests/data/npm.txt
 """
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import shutil
 import sys
+import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,18 +57,39 @@ def verify(where: Path, pinned: Path) -> list[str]:
     return problems
 
 
+def _manifest(path: Path) -> dict[str, object]:
+    """The package.json inside an npm tarball (its bin, engines and dependencies)."""
+    with tarfile.open(path) as tar:
+        member = next(
+            m
+            for m in tar.getmembers()
+            if m.name.count("/") == 1 and m.name.endswith("/package.json")
+        )
+        data = tar.extractfile(member)
+        assert data is not None
+        return dict(json.loads(data.read()))
+
+
 @contextmanager
 def npm_registry(root: Path) -> Iterator[str]:
     """A local registry stand-in over HTTP serving the pinned tarballs; yields its URL."""
     problems = verify(CACHE, PINS)
     if problems:
         raise RuntimeError(f"{problems[0]}: run `make install`")
-    for name, (version, _) in pins().items():
-        place = root / name / "-"
-        place.mkdir(parents=True, exist_ok=True)
-        shutil.copy(tarball(name, version), place / f"{name.rsplit('/', 1)[-1]}-{version}.tgz")
     with serve_dir(root, "localhost") as port:
-        yield f"http://localhost:{port}/"
+        url = f"http://localhost:{port}/"
+        for name, (version, sri) in pins().items():
+            place = root / name / "-"
+            place.mkdir(parents=True, exist_ok=True)
+            file = f"{name.rsplit('/', 1)[-1]}-{version}.tgz"
+            shutil.copy(tarball(name, version), place / file)
+            # the package's document (what `npm exec --package=name@version` resolves), served
+            # where a directory's page is: npm reads the body as JSON
+            dist = {"tarball": f"{url}{name}/-/{file}", "integrity": sri}
+            manifest = {**_manifest(place / file), "name": name, "version": version, "dist": dist}
+            doc = {"name": name, "dist-tags": {"latest": version}, "versions": {version: manifest}}
+            (root / name / "index.html").write_text(json.dumps(doc))
+        yield url
 
 
 def main(argv: list[str]) -> int:

@@ -86,3 +86,49 @@ def test_malformed_files_are_named() -> None:
         node_declared(_reader({"package.json": "{"}))
     with pytest.raises(PrepareError, match=r"package-lock\.json: not a JSON object"):
         node_declared(_reader({"package.json": {}, "package-lock.json": "[]"}))
+
+
+PNPM = """\
+lockfileVersion: '9.0'
+importers:
+  .:
+    devDependencies:
+      tape:
+        specifier: ~1.1.0
+        version: 1.1.2
+packages:
+  tape@1.1.2:
+    resolution: {integrity: sha512-x}
+"""
+MANIFEST = {"name": "x", "devDependencies": {"tape": "~1.1.0"}}
+
+
+def test_a_pnpm_lock_is_installed_frozen_by_the_pnpm_that_reads_it() -> None:
+    d = node_declared(_reader({"package.json": MANIFEST, "pnpm-lock.yaml": PNPM}))
+    assert d is not None and d.lock == "pnpm-lock.yaml" and d.pnpm == "9.15.9"
+    assert "pnpm 9.15.9 install --frozen-lockfile from pnpm-lock.yaml" in d.describe()
+    assert "pnpm-lock.yaml" in d.contents  # the environment is keyed by it
+    npm_lock = {"package.json": MANIFEST, "pnpm-lock.yaml": PNPM, "package-lock.json": LOCK}
+    assert node_declared(_reader(npm_lock)).pnpm is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("lock", "problem"),
+    [
+        (PNPM.replace("'9.0'", "'5.4'"), "lockfileVersion '5.4' is not supported"),
+        (
+            PNPM + "  evil@1.0.0:\n    resolution: {tarball: https://evil.example/e.tgz}\n",
+            "evil@1.0.0 is resolved from 'https://evil.example/e.tgz'",
+        ),
+        (
+            PNPM + "  g@1.0.0:\n    resolution: {type: git, repo: https://x/g, commit: abc}\n",
+            "g@1.0.0 is not from the registry",
+        ),
+        (PNPM.replace("version: 1.1.2", "version: link:../tape"), ". tape is 'link:../tape'"),
+        ("lockfileVersion: [", "not valid YAML"),
+    ],
+)
+def test_a_pnpm_lock_naming_another_source_is_refused(lock: str, problem: str) -> None:
+    with pytest.raises(PrepareError, match=r"pnpm-lock\.yaml: ") as err:
+        node_declared(_reader({"package.json": MANIFEST, "pnpm-lock.yaml": lock}))
+    assert problem in str(err.value), err.value
