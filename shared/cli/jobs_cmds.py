@@ -12,6 +12,7 @@ import typer
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from rich.console import Console
+from rich.text import Text
 
 from shared import inputs, jobs, jobstate
 from shared import subjects as s
@@ -127,7 +128,7 @@ def jobs_show(
         typer.echo(json.dumps(shown, default=str, indent=2))
         return
     reason = f" — {shown['failure_reason']}" if shown.get("failure_reason") else ""
-    out.print(f"[bold]{shown['title']}[/bold]", markup=True, highlight=False)
+    out.print(Text(str(shown["title"]), style="bold"), highlight=False)
     out.print(
         f"job {job_id} of {tenant}/{shown['repo_id']}: [bold]{shown['status']}[/bold]{reason}",
         highlight=False,
