@@ -191,7 +191,7 @@ def build_server(
         tenant = executor.tenant or "_"
         said: list[str] = []
         try:
-            decl = read_declared(root)
+            decl = read_declared(root, prepare_config.private_url)
             node = read_node(prepare_config, root)
             if decl.needed:
                 _, built, result = await prepare(prepare_config, tenant, root, decl)

@@ -51,6 +51,7 @@ MAX_INCLUDE_DEPTH = 5
 _INDEX_OPTIONS = frozenset(
     {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "--no-index"}
 )
+_PRIVATE_OPTIONS = frozenset({"-i", "--index-url", "--extra-index-url"})  # naming a private one
 _HARMLESS_OPTIONS = frozenset({"--pre", "--prefer-binary"})
 _SELF = re.compile(r"^(?:-e|--editable)?\s*(?:file:)?\.(?:/)?(?:\[(?P<extras>[\w,\s.-]+)\])?$")
 _EXTRAS_KEY = re.compile(r"""["'](test|tests|testing|dev)["']\s*:""")
@@ -70,6 +71,7 @@ class Declared:
     constraints: list[str] = field(default_factory=list)
     project: str | None = None  # a metadata file the installer must read (dynamic metadata)
     installable: str | None = None  # the project's build metadata: it is installed editable
+    private_index: bool = False  # a requirement file names the tenant's private index
     extras: list[str] = field(default_factory=list)
     requires_python: str | None = None
     files: list[str] = field(default_factory=list)
@@ -142,8 +144,9 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 class _Reader:
-    def __init__(self, read: Read, d: Declared) -> None:
+    def __init__(self, read: Read, d: Declared, private_index: str | None = None) -> None:
         self.read, self.d, self.seen = read, d, set[str]()
+        self.private_index = private_index
 
     def text(self, name: str) -> str | None:
         text = self.read(name)
@@ -175,6 +178,9 @@ class _Reader:
             if line.startswith("-"):
                 option, _, value = line.replace("=", " ", 1).partition(" ")
                 value = value.strip()
+                if option in _PRIVATE_OPTIONS and self.private_index and _same(value, self):
+                    self.d.private_index = True  # the tenant's own, which the platform reaches
+                    continue
                 if option in _INDEX_OPTIONS:
                     raise PrepareError(
                         f"{where}: {option} is refused: packages come from the platform's index "
@@ -289,12 +295,19 @@ def _locked(name: str, text: str) -> list[str]:
     return sorted(set(pins))
 
 
-def declared(read: Read, extras: tuple[str, ...] = ()) -> Declared:
+def _same(value: str, reader: _Reader) -> bool:
+    own = reader.private_index
+    return own is not None and value.rstrip("/") == own.rstrip("/")
+
+
+def declared(
+    read: Read, extras: tuple[str, ...] = (), private_index: str | None = None
+) -> Declared:
     """The repository's declared environment; ``read(path)`` gives a file's text or None.
     ``extras``: optional dependencies the repository asks for beyond the test ones
     (``.devforge.toml``)."""
     d = Declared()
-    reader = _Reader(read, d)
+    reader = _Reader(read, d, private_index)
     if (text := reader.text("pyproject.toml")) is not None:
         _pyproject(reader, text, extras)
     if "pyproject.toml" not in d.contents or not isinstance(

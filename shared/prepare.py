@@ -41,6 +41,8 @@ from shared import repoconf
 from shared.envspec import Declared, PrepareError, declared
 from shared.ids import check_tenant, check_token
 from shared.interpreters import available, choose
+from shared.private_index import INNER_PORT as INNER_PRIVATE_PORT
+from shared.private_index import PrivateIndex, forwarder
 from shared.sandbox import Result, SandboxUnavailable, run_sandboxed, sandbox_env
 
 MAX_DEPENDENCY_FILE_BYTES = 4 * 1024 * 1024  # a Node lock file runs to megabytes
@@ -63,6 +65,7 @@ class PrepareConfig:
     timeout_s: float = 600.0
     npm_registry: str = DEFAULT_NPM_REGISTRY
     repo: str = "unnamed"  # the repository the environments are for (a directory each)
+    private_index: PrivateIndex | None = None  # the tenant's own index, with its credentials
 
     def to_env(self) -> dict[str, str]:
         """How an MCP server process is told (environment variables)."""
@@ -73,6 +76,14 @@ class PrepareConfig:
             "DEVFORGE_PREPARE_TIMEOUT": str(self.timeout_s),
             "DEVFORGE_PREPARE_NPM_REGISTRY": self.npm_registry,
             "DEVFORGE_PREPARE_REPO": self.repo,
+            **(
+                {
+                    "DEVFORGE_PREPARE_PRIVATE_INDEX_URL": self.private_index.url,
+                    "DEVFORGE_PREPARE_PRIVATE_INDEX_AUTH": self.private_index.authorization,
+                }
+                if self.private_index
+                else {}
+            ),
         }
 
     @classmethod
@@ -88,7 +99,19 @@ class PrepareConfig:
             timeout_s=float(e.get("DEVFORGE_PREPARE_TIMEOUT") or 600),
             npm_registry=e.get("DEVFORGE_PREPARE_NPM_REGISTRY") or DEFAULT_NPM_REGISTRY,
             repo=e.get("DEVFORGE_PREPARE_REPO") or "unnamed",
+            private_index=(
+                PrivateIndex(
+                    e["DEVFORGE_PREPARE_PRIVATE_INDEX_URL"],
+                    e.get("DEVFORGE_PREPARE_PRIVATE_INDEX_AUTH", ""),
+                )
+                if e.get("DEVFORGE_PREPARE_PRIVATE_INDEX_URL")
+                else None
+            ),
         )
+
+    @property
+    def private_url(self) -> str | None:
+        return self.private_index.url if self.private_index else None
 
 
 def repo_envs(config: PrepareConfig, tenant: str) -> Path:
@@ -193,14 +216,15 @@ def _reader(root: Path) -> Callable[[str], str | None]:
     return read
 
 
-def read_declared(root: Path) -> Declared:
+def read_declared(root: Path, private_index: str | None = None) -> Declared:
     """The worktree's declared environment (files read beneath the root, never via links),
-    with the extras its ``.devforge.toml`` asks for."""
+    with the extras its ``.devforge.toml`` asks for; ``private_index``: the tenant's own index,
+    which its requirement files may name."""
     try:
         config = repoconf.read(root)
     except repoconf.RepoConfigError as exc:
         raise PrepareError(str(exc)) from None
-    decl = declared(_reader(root), config.extras)
+    decl = declared(_reader(root), config.extras, private_index)
     if config.extras:  # the settings choose the environment too
         decl.contents[repoconf.FILE] = ",".join(config.extras)
     return decl
@@ -213,7 +237,7 @@ def environment_for(
     dependency files, with ``code`` (the worktree by default) on the import path; nothing when
     none is needed or it was not built."""
     try:
-        decl = read_declared(root)
+        decl = read_declared(root, config.private_url)
         if not decl.needed:
             return NOTHING
         interpreter = choose(decl.requires_python, available())
@@ -336,6 +360,14 @@ _INNER = (
 )
 
 
+_INNER_PRIVATE = (  # before _INNER (which shifts "$1" away): the private index's forwarder
+    'socat TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:"$1/private.sock" '
+    "2>/dev/null & "
+    "for _ in $(seq 100); do (: > /dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; "
+    "sleep 0.05; done; "
+)
+
+
 async def run_with_egress(
     argv: Sequence[str],
     worktree: Path,
@@ -345,9 +377,11 @@ async def run_with_egress(
     timeout_s: float = 600.0,
     env_extra: dict[str, str] | None = None,
     mounts: Sequence[tuple[Path, Path]] = (),
+    private: PrivateIndex | None = None,
 ) -> Result:
     """Run ``argv`` sandboxed (worktree read-only) with ``HTTP(S)_PROXY`` set to the only way
-    out: an allowlisting proxy. ``mounts``: writable (source, place) pairs."""
+    out: an allowlisting proxy; and, with ``private``, the tenant's index through its forwarder
+    at ``http://127.0.0.1:3129``. ``mounts``: writable (source, place) pairs."""
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable("the prepare phase needs bubblewrap (no unsandboxed installs)")
     proxy_url = f"http://127.0.0.1:{INNER_PROXY_PORT}"
@@ -356,13 +390,18 @@ async def run_with_egress(
         "HTTPS_PROXY": proxy_url,
         "http_proxy": proxy_url,
         "https_proxy": proxy_url,
-        "NO_PROXY": "",
+        "NO_PROXY": "127.0.0.1" if private else "",
+        "no_proxy": "127.0.0.1" if private else "",
         **(env_extra or {}),
     }
     ca, ca_env = _ca_store()
     env = {**ca_env, **env}
-    async with egress_proxy(allowlist) as sock_dir:
+    async with contextlib.AsyncExitStack() as stack:
+        sock_dir = await stack.enter_async_context(egress_proxy(allowlist))
         script = _INNER.format(port=INNER_PROXY_PORT)
+        if private is not None:
+            await stack.enter_async_context(forwarder(private, sock_dir / "private.sock"))
+            script = _INNER_PRIVATE.format(port=INNER_PRIVATE_PORT) + script
         return await run_sandboxed(
             ["/bin/bash", "-c", script, "prepare", str(sock_dir), *argv],
             worktree,
@@ -425,6 +464,10 @@ def build_script(
     env = building / "env"
     install = [uv, "pip", "install", "--python", str(env / "bin" / "python")]
     install += ["--index-url", config.index_url, "-r", str(building / "spec" / "requirements.txt")]
+    private = []
+    if decl.private_index and config.private_index is not None:  # through the forwarder
+        private = ["--extra-index-url", config.private_index.inner_url()]
+    install += private
     if decl.constraints:
         install += ["-c", str(building / "spec" / "constraints.txt")]
     if decl.project is not None:  # a writable copy: building metadata writes beside it
@@ -438,7 +481,7 @@ def build_script(
     # The project itself, editable from the fixed place (its dependencies are in already). A
     # project that will not build keeps its code on the import path only: said, not fatal.
     editable = [uv, "pip", "install", "--python", str(env / "bin" / "python"), "--no-deps"]
-    editable += ["--index-url", config.index_url, "-e", str(CODE_MOUNT)]
+    editable += ["--index-url", config.index_url, *private, "-e", str(CODE_MOUNT)]
     pretend = f"SETUPTOOLS_SCM_PRETEND_VERSION={PRETEND_VERSION}"
     fallback = "echo 'devforge: the project itself did not install; its code is on PYTHONPATH'"
     # Python files the build wrote into the project (a version file from git tags, which the
@@ -497,6 +540,7 @@ async def prepare(
         uv_env,
         "the declared dependencies",
         mounts=[(project, CODE_MOUNT)] if decl.installable is not None else [],
+        private=config.private_index if decl.private_index else None,
     )
     return target, True, result
 
@@ -512,6 +556,7 @@ async def install(
     what: str,
     built: str = "env",
     mounts: Sequence[tuple[Path, Path]] = (),
+    private: PrivateIndex | None = None,
 ) -> Result:
     """Run an installer ``script`` through the egress proxy (writing only ``building`` and the
     tenant's ``cache``), then seal ``building/built`` into ``target``; on any failure the build
@@ -525,6 +570,7 @@ async def install(
             timeout_s=config.timeout_s,
             env_extra=env,
             mounts=mounts,
+            private=private,
         )
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, building, True)

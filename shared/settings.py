@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default="https://registry.npmjs.org/", description="npm registry of the prepare phase"
     )
     prepare_timeout: float = Field(default=600.0, gt=0, description="seconds a prepare may take")
+    private_indexes: Path | None = Field(
+        default=None, description="TOML file of each tenant's private package index"
+    )
     guard_public_key: str | None = Field(default=None, description="executors' trusted key(s)")
     qa_gates: str = Field(default="tests,coverage,lint,semgrep,secrets", description="QA's gates")
     coverage_threshold: int = Field(default=60, ge=0, le=100, description="QA coverage gate, %")

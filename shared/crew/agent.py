@@ -27,7 +27,7 @@ from agents import (
 from agents.exceptions import AgentsException, MaxTurnsExceeded
 from agents.run_config import CallModelData, ModelInputData
 
-from shared import inputs, workspace
+from shared import inputs, private_index, workspace
 from shared.crew import codesearch, jobwork
 from shared.crew.condense import condense
 from shared.crew.metering import JobMeter
@@ -176,6 +176,7 @@ async def _tools(
                 npm_registry=settings.prepare_npm_registry,
                 repo=work.repo.id,
                 timeout_s=settings.prepare_timeout,
+                private_index=private_index.load(settings.private_indexes, ctx.tenant),
             ),
             search=codesearch.searcher(ctx.bus, ctx.tenant, work.repo.id),
             test_command=work.repo.test_command,

@@ -5,12 +5,18 @@ mount read-only, and nothing but the allowlisted registry can be reached."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import subprocess
+import threading
 import urllib.request
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from shared.envspec import PrepareError
 from shared.prepare import (
     PrepareConfig,
     mounts_for,
@@ -19,6 +25,7 @@ from shared.prepare import (
     read_declared,
     run_with_egress,
 )
+from shared.private_index import load as load_private
 from shared.sandbox import run_sandboxed
 from tests.support.registry import package_index, serve_dir
 
@@ -174,3 +181,77 @@ async def test_the_project_is_installed_editable_and_its_generated_files_reach_e
     (repo / "stamped" / "_version.py").symlink_to(tmp_path / "elsewhere.py")
     assert place_generated(env, repo) == []
     assert not (tmp_path / "elsewhere.py").exists()
+
+
+class _Guarded(SimpleHTTPRequestHandler):
+    """A private index: every request needs the right Basic credentials."""
+
+    expected = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.headers.get("Authorization") != self.expected:
+            self.send_error(401, "credentials needed")
+            return
+        super().do_GET()
+
+
+async def test_a_tenants_private_index_is_reached_with_credentials_the_sandbox_never_sees(
+    tmp_path: Path,
+) -> None:
+    from tests.support.registry import _index_pages, build_wheel
+
+    password = "s3cr3t-" + os.urandom(6).hex()
+    private_root = tmp_path / "private"
+    (private_root / "built").mkdir(parents=True)
+    _index_pages(private_root, [build_wheel(private_root / "built", "secretpkg", "1.0", "ours")])
+    handler = type("Handler", (_Guarded,), {"expected": _basic("ci", password)})
+    server = ThreadingHTTPServer(("127.0.0.2", 0), partial(handler, directory=str(private_root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    private_url = f"http://127.0.0.2:{server.server_address[1]}/simple"
+    indexes = tmp_path / "indexes.toml"
+    indexes.write_text(
+        f'[tenants.acme]\nurl = "{private_url}"\nusername = "ci"\npassword = "{password}"\n'
+    )
+    wt = tmp_path / "wt"
+    wt.mkdir()
+    (wt / "requirements.txt").write_text(f"--extra-index-url {private_url}/\nsecretpkg==1.0\n")
+    try:
+        with package_index(tmp_path / "index", "tinypkg", "1.0", "x") as index:
+            config = PrepareConfig(
+                envs_dir=tmp_path / "envs",
+                index_url=index,
+                allowlist=("localhost",),  # not the private host: the forwarder reaches it
+                private_index=load_private(indexes, "acme"),
+            )
+            decl = read_declared(wt, config.private_url)
+            env, built, result = await prepare(config, "acme", wt, decl)
+            # another tenant (no private index) may not name it
+            with pytest.raises(PrepareError, match="--extra-index-url is refused"):
+                read_declared(wt, None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert built and result is not None and result.exit_code == 0, result
+    assert password not in result.output and _basic("ci", password) not in result.output
+    mounted = mounts_for(env, wt)
+    ran = await run_sandboxed(
+        ["python", "-c", "import os, secretpkg; print(secretpkg.VALUE); print(dict(os.environ))"],
+        wt,
+        ro_binds=mounted.binds,
+        env_extra=mounted.env,
+        ro_mounts=mounted.mounts,
+    )
+    assert ran.exit_code == 0 and ran.output.splitlines()[0] == "ours", ran.output
+    assert password not in ran.output
+    assert not any(password in p.read_text(errors="replace") for p in _files(env))
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
