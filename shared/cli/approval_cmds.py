@@ -25,7 +25,7 @@ from rich.text import Text
 
 from shared.approvals import ApprovalError
 from shared.cli.context import Conn, require_tenant, run
-from shared.cli.tables import when, words
+from shared.cli.tables import printed_as_json_or_none, when, words
 from shared.embedded.stack import Paths, StackError, read_stack
 from shared.messages import ApprovalGranted, ApprovalRefused, MintReply
 from shared.settings import Settings, get_settings
@@ -71,11 +71,7 @@ def approvals_list(
         return [dict(r) for r in rows]
 
     rows = run(go)
-    if as_json:
-        typer.echo(json.dumps(rows, default=str))
-        return
-    if not rows:
-        out.print(f"no {status} approval requests for tenant {tenant}", highlight=False)
+    if printed_as_json_or_none(rows, as_json, f"no {status} approval requests for tenant {tenant}"):
         return
     # One block per request: the ids whole on the first line (copyable at any width), what it
     # is about below it, wrapped at words.

@@ -18,7 +18,7 @@ from shared import inputs, jobs, jobstate
 from shared import subjects as s
 from shared.cli import narrate
 from shared.cli.context import Conn, NotFound, require_repo, require_tenant, run
-from shared.cli.tables import id_column, new_table, short_when, words
+from shared.cli.tables import id_column, new_table, printed_as_json_or_none, short_when, words
 from shared.ids import check_job_id, new_job_id
 from shared.messages import TicketSubmitted
 from shared.natsauth import subscribe_ordered
@@ -81,12 +81,8 @@ def jobs_list(
         return [dict(r) for r in rows]
 
     rows = run(go)
-    if as_json:
-        typer.echo(json.dumps(rows, default=str))
-        return
-    if not rows:
-        what = f"{status} jobs" if status else "jobs"
-        out.print(f"no {what} for tenant {tenant}", highlight=False)
+    what = f"{status} jobs" if status else "jobs"
+    if printed_as_json_or_none(rows, as_json, f"no {what} for tenant {tenant}"):
         return
     table = new_table()
     id_column(table, "job")

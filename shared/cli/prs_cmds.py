@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -12,7 +11,7 @@ from rich.markup import escape
 
 from shared import registry
 from shared.cli.context import Conn, NotFound, require_tenant, run
-from shared.cli.tables import id_column, new_table
+from shared.cli.tables import id_column, new_table, printed_as_json_or_none
 from shared.forge.local import LocalForge
 from shared.messages import RepoPushed
 from shared.settings import get_settings
@@ -58,11 +57,7 @@ def prs_list(
         return [dict(r) for r in rows]
 
     rows = run(go)
-    if as_json:
-        typer.echo(json.dumps(rows, default=str))
-        return
-    if not rows:
-        out.print(f"no pull requests for tenant {tenant}")
+    if printed_as_json_or_none(rows, as_json, f"no pull requests for tenant {tenant}"):
         return
     table = new_table()
     table.add_column("#", no_wrap=True, justify="right")

@@ -3,10 +3,12 @@ from an 80-column terminal; the other columns wrap instead."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 ID_WIDTH = 26
@@ -43,3 +45,15 @@ def short_when(value: Any) -> str:
 def words(status: str) -> str:
     """A status as words ("awaiting plan approval"), so a narrow column wraps between them."""
     return status.replace("_", " ")
+
+
+def printed_as_json_or_none(rows: list[dict[str, Any]], as_json: bool, empty: str) -> bool:
+    """The rows as one JSON list (``--json``), or the line saying there are none: True when
+    that was all to print (the caller's table is left)."""
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return True
+    if not rows:
+        Console(highlight=False).print(empty)
+        return True
+    return False
