@@ -97,8 +97,11 @@ async def test_bad_arguments_go_back_to_the_model_and_an_unknown_tool_fails_the_
     # The malformed call never became a step; the model was told why, in its next request.
     # (The steps there are the platform's own: the environment for the lead and the backend,
     # and the code search for the backend's first message.)
+    # (QA's baseline of the base commit, run once the plan is approved, runs beside them.)
     proposed = [b["step_id"] for e, b in events if e == "step.proposed"]
-    assert proposed == ["lead-a1-env", "backend-t1-r1-env", "backend-t1-r1-search"]
+    crew = [p for p in proposed if not p.startswith("qa-base-")]
+    assert crew == ["lead-a1-env", "backend-t1-r1-env", "backend-t1-r1-search"], proposed
+    assert set(proposed) - set(crew) <= {"qa-base-1"}, proposed
     backend = [b for e, b in events if e == "model.turn" and b["agent"] == "backend-t1-r1"]
     assert [b["turn"] for b in backend] == [0, 1]
     second = backend[1]

@@ -146,9 +146,12 @@ async def test_a_compromised_model_is_denied_and_nothing_escapes(
     # backend's first message ran in its own service, guarded too.
     tricks = {_step(n) for n, a in enumerate(ATTEMPTS, start=first) if a[2] == "executor"}
     assert len(tricks) == 2
+    # QA's baseline of the base commit (once the plan is approved, beside the engineers) is the
+    # platform's own step too, when it got as far as running before the job ended.
     env = {"lead-a1-env", "backend-t1-r1-env"}
-    assert set(executions) == env | {_step(n) for n in range(1, first)} | tricks
-    assert set(audit) == env | {"backend-t1-r1-search"} | {
+    baseline = {"qa-base-1"}
+    assert set(executions) - baseline == env | {_step(n) for n in range(1, first)} | tricks
+    assert set(audit) - baseline == env | {"backend-t1-r1-search"} | {
         _step(n) for n in range(1, len(BENIGN) + len(ATTEMPTS) + 1)
     }
 
