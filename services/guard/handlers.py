@@ -128,9 +128,15 @@ def assess_call(msg: StepProposed) -> Verdict:
         return Verdict(verdict="deny", rule_ids=["tool.bad_arguments"], reasons=[str(exc)])
 
 
-def decide_step(msg: StepProposed, steps_so_far: int, limit: int) -> Verdict:
-    """The whole decision for one tool call: policy for the call, plus the job's step budget."""
-    return combine(assess_call(msg), assess_step_budget(steps_so_far, limit))
+def decide(call: Verdict, steps_so_far: int, limit: int, *spend: Verdict) -> Verdict:
+    """The whole decision for one tool call, from the policy's verdict on the call: with the
+    job's step budget and, when given, its spending caps. What the handler decides with."""
+    return combine(call, assess_step_budget(steps_so_far, limit), *spend)
+
+
+def decide_step(msg: StepProposed, steps_so_far: int, limit: int, *spend: Verdict) -> Verdict:
+    """``decide`` for a proposed step, the policy included (what bench/guard_latency times)."""
+    return decide(assess_call(msg), steps_so_far, limit, *spend)
 
 
 def signed(
@@ -168,7 +174,7 @@ async def on_step_proposed(ctx: Context, msg: StepProposed) -> None:
     if is_terminal(status):
         ctx.log.info("skipped", why=f"job already {status}")
         return
-    v = combine(call, assess_step_budget(steps, settings.max_steps), spend)
+    v = decide(call, steps, settings.max_steps, spend)
     record = audit.record(
         ctx,
         "step",
